@@ -1,0 +1,18 @@
+from sales.models.catalog import Product, Stage
+from sales.models.deals import Deal, DealError, StageChange, StaleEdit
+from sales.models.plans import SalesPlan
+from sales.models.records import Activity, SalesRecord
+from sales.models.teams import Team
+
+__all__ = [
+    "Activity",
+    "Deal",
+    "DealError",
+    "Product",
+    "SalesPlan",
+    "SalesRecord",
+    "Stage",
+    "StageChange",
+    "StaleEdit",
+    "Team",
+]

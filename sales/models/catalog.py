@@ -1,0 +1,77 @@
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StageQuerySet(models.QuerySet):
+    def open(self) -> "StageQuerySet":
+        return self.filter(kind=Stage.Kind.OPEN)
+
+
+class Stage(models.Model):
+    """A step of the sales process; the six defaults are seeded by a migration."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", _("Open pipeline")
+        WON = "won", _("Won")
+        AFTER_SALE = "after_sale", _("After the sale")
+
+    key = models.SlugField(_("key"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    local_name = models.CharField(_("Chinese name"), max_length=60, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OPEN)
+    default_probability = models.DecimalField(
+        _("default probability (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+
+    objects = StageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.kind == self.Kind.OPEN
+
+
+class ProductQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ProductQuerySet":
+        # The catalogue is shared by everyone who can sign in.
+        return self if user.is_authenticated else self.none()
+
+    def active(self) -> "ProductQuerySet":
+        return self.filter(active=True)
+
+
+class Product(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
+    list_price = models.DecimalField(
+        _("list price"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self) -> str:
+        return self.name

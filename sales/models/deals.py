@@ -1,0 +1,294 @@
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sales.models.catalog import Product, Stage
+from sales.models.records import SalesRecord
+from sales.visibility import owner_filter
+
+
+class DealError(Exception):
+    """A deal action that the rules refuse; the message is shown to the user as is."""
+
+
+class StaleEdit(DealError):
+    """The deal changed since the copy the user edited; ``current`` is the fresh row."""
+
+    def __init__(self, current: "Deal"):
+        self.current = current
+        super().__init__(_("This deal was changed by someone else since you opened it."))
+
+
+class DealQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "DealQuerySet":
+        return self.filter(owner_filter(user))
+
+    def open(self) -> "DealQuerySet":
+        return self.filter(status=Deal.Status.OPEN)
+
+    def won(self) -> "DealQuerySet":
+        return self.filter(status=Deal.Status.WON)
+
+    def lost(self) -> "DealQuerySet":
+        return self.filter(status=Deal.Status.LOST)
+
+    def closed(self) -> "DealQuerySet":
+        return self.exclude(status=Deal.Status.OPEN)
+
+    def closed_between(self, start: datetime.date, end: datetime.date) -> "DealQuerySet":
+        return self.closed().filter(closed_on__gte=start, closed_on__lte=end)
+
+    def closing_between(self, start: datetime.date, end: datetime.date) -> "DealQuerySet":
+        return self.filter(expected_close__gte=start, expected_close__lte=end)
+
+    def search(self, text: str) -> "DealQuerySet":
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(models.Q(title__icontains=text) | models.Q(customer__name__icontains=text))
+
+
+class Deal(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="deals", verbose_name=_("customer")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals", verbose_name=_("owner")
+    )
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals", verbose_name=_("stage"))
+    probability = models.DecimalField(
+        _("probability (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    probability_overridden = models.BooleanField(_("probability set by hand"), default=False)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    lost_reason = models.TextField(_("lost reason"), blank=True)
+    opened_on = models.DateField(_("opened on"), default=timezone.localdate)
+    expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    original_expected_close = models.DateField(
+        _("first expected close"), null=True, blank=True, editable=False
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=100, blank=True)
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deals",
+        verbose_name=_("product"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = DealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_on", "-pk"]
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        indexes = [
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["status", "closed_on"]),
+            models.Index(fields=["status", "expected_close"]),
+            models.Index(fields=["stage", "status"]),
+            models.Index(fields=["opened_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="open", closed_on__isnull=True)
+                | (~models.Q(status="open") & models.Q(closed_on__isnull=False)),
+                name="deal_closed_on_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("sales:deal_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        return (self.amount * self.probability / 100).quantize(Decimal("0.01"))
+
+    @property
+    def slipped(self) -> bool:
+        return bool(
+            self.expected_close
+            and self.original_expected_close
+            and self.expected_close > self.original_expected_close
+        )
+
+    def _write(self, **changes) -> None:
+        """Save ``changes`` only if nobody saved the deal since this copy was read."""
+        updated = Deal.objects.filter(pk=self.pk, version=self.version).update(
+            **changes, version=self.version + 1, updated_at=timezone.now()
+        )
+        if not updated:
+            raise StaleEdit(Deal.objects.select_related("stage", "customer", "owner").get(pk=self.pk))
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self.version += 1
+
+    def _record(self, *, from_stage, by, at) -> "StageChange":
+        return StageChange.objects.create(
+            deal=self,
+            from_stage=from_stage,
+            to_stage=self.stage,
+            status=self.status,
+            changed_at=at,
+            changed_by=by,
+            amount=self.amount,
+            probability=self.probability,
+            expected_close=self.expected_close,
+        )
+
+    @transaction.atomic
+    def move_to(self, stage: Stage, *, by, at: datetime.datetime | None = None) -> "StageChange | None":
+        """Move the deal to ``stage``, recording the move; reaching the won stage wins the deal."""
+        if stage.pk == self.stage_id:
+            return None
+        if self.status == self.Status.LOST:
+            raise DealError(_("A lost deal cannot move between stages."))
+        if self.status == self.Status.WON and stage.is_open:
+            raise DealError(_("A won deal cannot go back to an open stage."))
+        at = at or timezone.now()
+        from_stage = self.stage
+        changes: dict = {"stage": stage}
+        if not self.probability_overridden:
+            changes["probability"] = stage.default_probability
+        won_now = self.status == self.Status.OPEN and not stage.is_open
+        if won_now:
+            changes["status"] = self.Status.WON
+            changes["closed_on"] = timezone.localdate(at) if timezone.is_aware(at) else at.date()
+        self._write(**changes)
+        change = self._record(from_stage=from_stage, by=by, at=at)
+        if won_now:
+            SalesRecord.objects.get_or_create(
+                deal=self,
+                defaults={
+                    "customer_id": self.customer_id,
+                    "owner_id": self.owner_id,
+                    "product_id": self.product_id,
+                    "amount": self.amount,
+                    "sold_on": self.closed_on,
+                },
+            )
+        return change
+
+    @transaction.atomic
+    def mark_lost(
+        self, reason: str, *, by, on: datetime.date | None = None, at: datetime.datetime | None = None
+    ) -> "StageChange":
+        if self.status != self.Status.OPEN:
+            raise DealError(_("Only an open deal can be marked lost."))
+        reason = (reason or "").strip()
+        if not reason:
+            raise DealError(_("Say why the deal was lost."))
+        at = at or timezone.now()
+        self._write(status=self.Status.LOST, lost_reason=reason, closed_on=on or timezone.localdate(at))
+        return self._record(from_stage=self.stage, by=by, at=at)
+
+    def set_probability(self, value: Decimal) -> None:
+        """Override the stage's default probability; kept through later moves until cleared."""
+        value = Decimal(value)
+        if not Decimal("0") <= value <= Decimal("100"):
+            raise DealError(_("Probability must be between 0 and 100."))
+        self._write(probability=value, probability_overridden=True)
+
+    def clear_probability_override(self) -> None:
+        self._write(probability=self.stage.default_probability, probability_overridden=False)
+
+    def apply_edit(self, changes: dict, *, version: int) -> None:
+        """Save an edit made from the copy at ``version``; refuse it if the deal changed since.
+
+        Stage, status and probability have their own verbs and are not accepted here.
+        """
+        forbidden = {"stage", "stage_id", "status", "closed_on", "probability", "version"} & set(changes)
+        if forbidden:
+            raise ValueError(f"apply_edit does not change {sorted(forbidden)}")
+        self.version = version
+        if "expected_close" in changes and self.original_expected_close is None:
+            changes = {**changes, "original_expected_close": changes["expected_close"]}
+        self._write(**changes)
+
+
+class StageChangeQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "StageChangeQuerySet":
+        return self.filter(owner_filter(user, "deal__owner"))
+
+
+class StageChange(models.Model):
+    """One move of a deal between stages (or its loss); rows are only ever added."""
+
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="stage_changes", verbose_name=_("deal")
+    )
+    from_stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("from")
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", verbose_name=_("to"))
+    status = models.CharField(_("status"), max_length=8, choices=Deal.Status.choices)
+    changed_at = models.DateTimeField(_("when"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    probability = models.DecimalField(_("probability (%)"), max_digits=5, decimal_places=2)
+    expected_close = models.DateField(_("expected close"), null=True, blank=True)
+
+    objects = StageChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        indexes = [
+            models.Index(fields=["deal", "changed_at"]),
+            models.Index(fields=["to_stage", "changed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        # The table is a ledger: funnels and time-in-stage depend on rows never being rewritten.
+        if not self._state.adding:
+            raise DealError(_("Stage changes cannot be edited."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise DealError(_("Stage changes cannot be deleted."))

@@ -1,0 +1,43 @@
+"""Who may see whose records.
+
+A rep sees what they own; a manager sees what they and the members of the teams they manage own;
+staff and superusers (admins) see everything. Every model's ``visible_to(user)`` builds on
+``owner_filter`` so the rule lives in one place.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+MANAGERS_GROUP = "Sales managers"
+REPS_GROUP = "Sales reps"
+
+
+def is_admin(user) -> bool:
+    return bool(user.is_active and (user.is_staff or user.is_superuser))
+
+
+def is_manager(user) -> bool:
+    """Managers by group, or by managing a team; the answer is cached on the user object."""
+    cached = getattr(user, "_crm_is_manager", None)
+    if cached is None:
+        cached = user.groups.filter(name=MANAGERS_GROUP).exists() or user.managed_teams.exists()
+        user._crm_is_manager = cached
+    return cached
+
+
+def visible_owners(user):
+    """A queryset of the ids of the users whose records ``user`` may see (``None`` means all)."""
+    if is_admin(user):
+        return None
+    User = get_user_model()
+    return User.objects.filter(Q(pk=user.pk) | Q(sales_teams__manager=user)).values("pk")
+
+
+def owner_filter(user, path: str = "owner") -> Q:
+    """A filter on ``path`` (a foreign key to the user) that keeps what ``user`` may see."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    owners = visible_owners(user)
+    if owners is None:
+        return Q()
+    return Q(**{f"{path}__in": owners})

@@ -1,0 +1,58 @@
+import pytest
+
+from tests.factories import AdminFactory, ManagerFactory, RepFactory, TeamFactory
+
+
+@pytest.fixture
+def manager(db):
+    return ManagerFactory(username="manager")
+
+
+@pytest.fixture
+def rep(db):
+    return RepFactory(username="rep")
+
+
+@pytest.fixture
+def other_rep(db):
+    """A rep in another manager's team: nothing of ``rep``'s is theirs to see."""
+    return RepFactory(username="other_rep")
+
+
+@pytest.fixture
+def team(manager, rep):
+    return TeamFactory(name="North", manager=manager, members=[rep])
+
+
+@pytest.fixture
+def other_team(other_rep):
+    return TeamFactory(name="South", manager=ManagerFactory(username="other_manager"), members=[other_rep])
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory(username="admin")
+
+
+@pytest.fixture
+def rep_client(client, rep, team):
+    client.force_login(rep)
+    return client
+
+
+@pytest.fixture
+def other_rep_client(client, other_rep, other_team):
+    client.force_login(other_rep)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager, team):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def admin_client_(client, admin_user):
+    client.force_login(admin_user)
+    return client
