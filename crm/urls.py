@@ -8,4 +8,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("sales.urls")),
     path("customers/", include("customers.urls")),
+    path("api/", include("sales.api.urls")),
 ]

@@ -1,0 +1,182 @@
+"""Query-string filters of the API lists that have no page of their own.
+
+Deals, customers and sales records use the same filter functions as their pages and exports.
+"""
+
+from django import forms
+from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+from sales.models import Activity, SalesPlan
+from sales.record_filters import MAX_ID, clean_filters
+
+
+def _text(**kwargs) -> forms.CharField:
+    return forms.CharField(required=False, max_length=200, **kwargs)
+
+
+def _id() -> forms.IntegerField:
+    return forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+
+class ContactFilterForm(forms.Form):
+    q = _text()
+    customer = _id()
+
+
+class ActivityFilterForm(forms.Form):
+    kind = forms.ChoiceField(required=False, choices=Activity.Kind.choices)
+    deal = _id()
+    customer = _id()
+    owner = _id()
+    done = forms.NullBooleanField(required=False)
+    due_after = forms.DateTimeField(required=False)
+    due_before = forms.DateTimeField(required=False)
+
+
+class PlanFilterForm(forms.Form):
+    scope = forms.ChoiceField(required=False, choices=SalesPlan.Scope.choices)
+    team = _id()
+    rep = _id()
+    covers = forms.DateField(required=False)
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "").strip()
+
+
+def filter_contacts(qs: QuerySet, params) -> QuerySet:
+    f = clean_filters(ContactFilterForm, params)
+    if f.get("q"):
+        q = _no_nul(f["q"])
+        qs = qs.filter(Q(name__icontains=q) | Q(email__icontains=q) | Q(phone__icontains=q))
+    if "customer" in f:
+        qs = qs.filter(customer_id=f["customer"])
+    return qs
+
+
+def filter_activities(qs: QuerySet, params) -> QuerySet:
+    f = clean_filters(ActivityFilterForm, params)
+    for key, lookup in (
+        ("kind", "kind"),
+        ("deal", "deal_id"),
+        ("customer", "customer_id"),
+        ("owner", "owner_id"),
+        ("due_after", "due_at__gte"),
+        ("due_before", "due_at__lt"),
+    ):
+        if key in f:
+            qs = qs.filter(**{lookup: f[key]})
+    if "done" in f:
+        qs = qs.filter(done_at__isnull=not f["done"])
+    return qs
+
+
+def filter_plans(qs: QuerySet, params) -> QuerySet:
+    f = clean_filters(PlanFilterForm, params)
+    for key, lookup in (("scope", "scope"), ("team", "team_id"), ("rep", "rep_id")):
+        if key in f:
+            qs = qs.filter(**{lookup: f[key]})
+    if "covers" in f:
+        qs = qs.filter(period_start__lte=f["covers"], period_end__gte=f["covers"])
+    return qs
+
+
+def _param(name: str, type_=OpenApiTypes.STR, description: str = "", enum=None) -> OpenApiParameter:
+    return OpenApiParameter(name, type_, OpenApiParameter.QUERY, description=description, enum=enum)
+
+
+CONTACT_PARAMETERS = [
+    _param("q", description="Text in the name, email or phone."),
+    _param("customer", OpenApiTypes.INT),
+]
+ACTIVITY_PARAMETERS = [
+    _param("kind", enum=Activity.Kind.values),
+    _param("deal", OpenApiTypes.INT),
+    _param("customer", OpenApiTypes.INT),
+    _param("owner", OpenApiTypes.INT),
+    _param("done", OpenApiTypes.BOOL),
+    _param("due_after", OpenApiTypes.DATETIME),
+    _param("due_before", OpenApiTypes.DATETIME),
+]
+PLAN_PARAMETERS = [
+    _param("scope", enum=SalesPlan.Scope.values),
+    _param("team", OpenApiTypes.INT),
+    _param("rep", OpenApiTypes.INT),
+    _param("covers", OpenApiTypes.DATE, "Plans whose period includes this day."),
+]
+SALES_RECORD_PARAMETERS = [
+    _param("q", description="Text in the customer, product or note."),
+    _param("owner", OpenApiTypes.INT),
+    _param("customer", OpenApiTypes.INT),
+    _param("product", OpenApiTypes.INT),
+    _param("category", description="Product category."),
+    _param("region", description="Customer region."),
+    _param("channel", description="Customer channel."),
+    _param("start", OpenApiTypes.DATE, "Sold on or after."),
+    _param("end", OpenApiTypes.DATE, "Sold on or before."),
+]
+
+
+class CustomerFilterForm(forms.Form):
+    q = _text()
+    owner = _id()
+    region = _text()
+    channel = _text()
+    industry = _text()
+    kind = _text()
+
+
+class DealFilterForm(forms.Form):
+    q = _text()
+    status = _text()
+    stage = _text()
+    owner = _id()
+    customer = _id()
+    closing_from = forms.DateField(required=False)
+    closing_to = forms.DateField(required=False)
+
+
+def filter_customers(qs: QuerySet, params, *, user) -> QuerySet:
+    f = clean_filters(CustomerFilterForm, params)
+    if f.get("q"):
+        qs = qs.search(_no_nul(f["q"]))
+    for key, lookup in (
+        ("owner", "owner_id"),
+        ("region", "region__iexact"),
+        ("channel", "channel__iexact"),
+        ("industry", "industry__iexact"),
+        ("kind", "kind"),
+    ):
+        if key in f:
+            qs = qs.filter(**{lookup: _no_nul(str(f[key])) if isinstance(f[key], str) else f[key]})
+    return qs
+
+
+def filter_deal_list(qs: QuerySet, params, *, user) -> QuerySet:
+    f = clean_filters(DealFilterForm, params)
+    if f.get("q"):
+        qs = qs.search(_no_nul(f["q"]))
+    for key, lookup in (
+        ("status", "status"),
+        ("stage", "stage__key"),
+        ("owner", "owner_id"),
+        ("customer", "customer_id"),
+        ("closing_from", "expected_close__gte"),
+        ("closing_to", "expected_close__lte"),
+    ):
+        if key in f:
+            qs = qs.filter(**{lookup: _no_nul(f[key]) if isinstance(f[key], str) else f[key]})
+    return qs
+
+
+DEAL_PARAMETERS = [
+    _param("q", description="Text in the title or customer name."),
+    _param("status", enum=["open", "won", "lost"]),
+    _param("stage", description="Stage key."),
+    _param("owner", OpenApiTypes.INT),
+    _param("customer", OpenApiTypes.INT),
+    _param("closing_from", OpenApiTypes.DATE, "Expected close on or after."),
+    _param("closing_to", OpenApiTypes.DATE, "Expected close on or before."),
+]

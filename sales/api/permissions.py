@@ -1,0 +1,31 @@
+"""Who may write what through the API; who may *see* what is always ``visible_to`` in the querysets."""
+
+from rest_framework import permissions
+
+from sales.visibility import is_admin, is_manager
+
+
+class PlansAreWrittenByManagers(permissions.BasePermission):
+    """Everyone reads the plans that cover them; only managers and admins set targets."""
+
+    message = "Only managers and admins can change sales plans."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        user = request.user
+        return bool(user and user.is_authenticated and (is_admin(user) or is_manager(user)))
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        user = request.user
+        if is_admin(user):
+            return True
+        # A manager sees the company plan and plans of teams they belong to, but changes only
+        # the plans of the teams they manage and of the reps in them.
+        if obj.team_id is not None:
+            return obj.team.manager_id == user.pk
+        if obj.rep_id is not None:
+            return obj.rep_id == user.pk or obj.rep.sales_teams.filter(manager=user).exists()
+        return False

@@ -1,0 +1,387 @@
+"""Serializers of the API. Related records are accepted only if the requesting user can see them."""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers.models import Contact, Customer
+from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, Team
+from sales.visibility import is_admin, visible_owners
+
+
+def _user(serializer_field: serializers.Field):
+    return serializer_field.context["request"].user
+
+
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key by id, limited to ``Model.objects.visible_to(user)``.
+
+    An id the user cannot see gets the same answer as one that does not exist, so the API never
+    confirms that another rep's record is there.
+    """
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        kwargs.setdefault("queryset", model.objects.none())
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "does_not_exist": _("No %(name)s with id {pk_value} that you can see.")
+                % {"name": model._meta.verbose_name}
+            },
+        )
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(_user(self))
+
+
+class VisibleOwnerField(serializers.PrimaryKeyRelatedField):
+    """A user by id whom the requester may give records to: themselves, their team, anyone for admins."""
+
+    default_error_messages = {
+        "does_not_exist": _("User {pk_value} is not someone you can assign records to."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", get_user_model().objects.none())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        user = _user(self)
+        users = get_user_model().objects.filter(is_active=True)
+        owners = visible_owners(user)
+        return users if owners is None else users.filter(pk__in=owners)
+
+
+def _name(user) -> str:
+    return (user.get_full_name() or user.username) if user else ""
+
+
+class OwnerNameMixin(serializers.Serializer):
+    owner_name = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField())
+    def get_owner_name(self, obj) -> str:
+        return _name(obj.owner)
+
+
+class CustomerSerializer(OwnerNameMixin, serializers.ModelSerializer):
+    owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "industry",
+            "region",
+            "channel",
+            "owner",
+            "owner_name",
+            "email",
+            "phone",
+            "website",
+            "address",
+            "need",
+            "notes",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    customer = VisibleRelatedField(Customer)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "customer", "customer_name", "name", "title", "email", "phone", "is_primary"]
+
+
+class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
+    """A deal as read; writes go through the create, edit and action serializers below."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    stage = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    stage_name = serializers.CharField(source="stage.name", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True, default=None)
+    weighted_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Deal
+        fields = [
+            "id",
+            "title",
+            "customer",
+            "customer_name",
+            "owner",
+            "owner_name",
+            "amount",
+            "weighted_amount",
+            "stage",
+            "stage_name",
+            "probability",
+            "probability_overridden",
+            "status",
+            "lost_reason",
+            "opened_on",
+            "expected_close",
+            "original_expected_close",
+            "closed_on",
+            "channel",
+            "product",
+            "product_name",
+            "external_id",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class DealCreateSerializer(serializers.ModelSerializer):
+    customer = VisibleRelatedField(Customer)
+    owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
+    stage = serializers.SlugRelatedField(
+        slug_field="key",
+        queryset=Stage.objects.all(),
+        required=False,
+        help_text=_("Stage key; the first open stage by default."),
+    )
+    probability = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        help_text=_("Set to override the stage's default probability."),
+    )
+    product = VisibleRelatedField(Product, required=False, allow_null=True)
+
+    class Meta:
+        model = Deal
+        fields = [
+            "title",
+            "customer",
+            "owner",
+            "amount",
+            "stage",
+            "probability",
+            "opened_on",
+            "expected_close",
+            "channel",
+            "product",
+            "external_id",
+        ]
+
+
+class DealEditSerializer(serializers.ModelSerializer):
+    """An edit of the deal's own fields, made from the copy at ``version``."""
+
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_("The version of the deal the edit was made from; a stale version gets 409."),
+    )
+    customer = VisibleRelatedField(Customer)
+    owner = VisibleOwnerField()
+    product = VisibleRelatedField(Product, required=False, allow_null=True)
+    probability = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        help_text=_("A number overrides the stage's default probability; null goes back to the default."),
+    )
+
+    class Meta:
+        model = Deal
+        fields = [
+            "version",
+            "title",
+            "customer",
+            "owner",
+            "amount",
+            "probability",
+            "opened_on",
+            "expected_close",
+            "channel",
+            "product",
+        ]
+
+    def validate(self, attrs: dict) -> dict:
+        # A partial update skips "required"; without the version an edit could overwrite blindly.
+        if "version" not in attrs:
+            raise serializers.ValidationError({"version": _("This field is required.")})
+        return attrs
+
+
+class DealMoveSerializer(serializers.Serializer):
+    stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.all())
+    version = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, help_text=_("Refuse the move if the deal changed.")
+    )
+
+
+class DealWonSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+
+
+class DealLostSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text=_("Why the deal was lost (required)."))
+    on = serializers.DateField(required=False, help_text=_("The day it was lost; today by default."))
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+
+
+class StaleEditSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = DealSerializer()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
+    owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
+    deal = VisibleRelatedField(Deal, required=False, allow_null=True)
+    customer = VisibleRelatedField(Customer, required=False, allow_null=True)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "kind",
+            "subject",
+            "notes",
+            "deal",
+            "customer",
+            "owner",
+            "owner_name",
+            "due_at",
+            "done_at",
+            "outcome",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        deal = attrs.get("deal", getattr(self.instance, "deal", None))
+        customer = attrs.get("customer", getattr(self.instance, "customer", None))
+        if deal is None and customer is None:
+            raise serializers.ValidationError(_("Link the activity to a deal or a customer."))
+        if deal is not None and customer is not None and deal.customer_id != customer.pk:
+            raise serializers.ValidationError({"customer": _("The deal belongs to another customer.")})
+        return attrs
+
+
+class SalesRecordSerializer(OwnerNameMixin, serializers.ModelSerializer):
+    customer = VisibleRelatedField(Customer)
+    owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
+    deal = VisibleRelatedField(Deal, required=False, allow_null=True)
+    product = VisibleRelatedField(Product, required=False, allow_null=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = SalesRecord
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "owner",
+            "owner_name",
+            "deal",
+            "product",
+            "amount",
+            "sold_on",
+            "note",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        deal = attrs.get("deal", getattr(self.instance, "deal", None))
+        customer = attrs.get("customer", getattr(self.instance, "customer", None))
+        if deal is not None and customer is not None and deal.customer_id != customer.pk:
+            raise serializers.ValidationError({"customer": _("The deal belongs to another customer.")})
+        return attrs
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "name", "category", "list_price", "active"]
+        read_only_fields = fields
+
+
+class PlanTeamField(serializers.PrimaryKeyRelatedField):
+    """Managers plan for the teams they manage; admins for any team."""
+
+    default_error_messages = {"does_not_exist": _("Team {pk_value} is not a team you can plan for.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Team.objects.none())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        user = _user(self)
+        return Team.objects.all() if is_admin(user) else Team.objects.filter(manager=user)
+
+
+class SalesPlanSerializer(serializers.ModelSerializer):
+    team = PlanTeamField(required=False, allow_null=True)
+    rep = VisibleOwnerField(required=False, allow_null=True)
+
+    class Meta:
+        model = SalesPlan
+        fields = [
+            "id",
+            "name",
+            "period_start",
+            "period_end",
+            "scope",
+            "team",
+            "rep",
+            "region",
+            "channel",
+            "product_category",
+            "target_ratio",
+            "activity_ratio",
+            "revenue_quota",
+            "activities_quota",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        merged = {f: attrs.get(f, getattr(self.instance, f, None)) for f in ("scope", "team", "rep")}
+        start = attrs.get("period_start", getattr(self.instance, "period_start", None))
+        end = attrs.get("period_end", getattr(self.instance, "period_end", None))
+        scope = merged["scope"] or SalesPlan.Scope.COMPANY
+        errors = {}
+        if start and end and end < start:
+            errors["period_end"] = _("The period must end on or after its start.")
+        if scope == SalesPlan.Scope.COMPANY and not is_admin(self.context["request"].user):
+            errors["scope"] = _("Only an admin plans for the whole company.")
+        if scope == SalesPlan.Scope.TEAM and not merged["team"]:
+            errors["team"] = _("Choose the team this plan is for.")
+        if scope == SalesPlan.Scope.REP and not merged["rep"]:
+            errors["rep"] = _("Choose the rep this plan is for.")
+        if scope != SalesPlan.Scope.TEAM and merged["team"]:
+            errors["team"] = _("Only a team plan names a team.")
+        if scope != SalesPlan.Scope.REP and merged["rep"]:
+            errors["rep"] = _("Only a rep plan names a rep.")
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
