@@ -27,34 +27,56 @@ def create_deal(
     external_id: str | None = None,
     at: datetime.datetime | None = None,
 ) -> Deal:
-    """Open a deal in an open stage (the first by default) and record its entry into the pipeline."""
-    stage = stage or Stage.objects.open().order_by("order").first()
-    if stage is None or not stage.is_open:
-        raise DealError("A new deal starts in an open stage.")
-    deal = Deal.objects.create(
+    """Open a deal (in the first stage unless told otherwise) and record its entry into the pipeline."""
+    deal = Deal(
         customer=customer,
         title=title,
         owner=owner,
         amount=amount,
         stage=stage,
-        probability=stage.default_probability if probability is None else probability,
+        probability=probability,
         probability_overridden=probability is not None,
         opened_on=opened_on or timezone.localdate(),
         expected_close=expected_close,
-        original_expected_close=expected_close,
         channel=channel or customer.channel,
         product=product,
         external_id=external_id,
     )
+    return open_deal(deal, by=by, at=at)
+
+
+@transaction.atomic
+def open_deal(deal: Deal, *, by, at: datetime.datetime | None = None) -> Deal:
+    """Save a new, unsaved deal and record its entry; a deal created in a later stage moves there.
+
+    Entering through the first open stage and then moving keeps one rule for winning: a deal that
+    reaches ``buy`` gets its sales record the same way whichever path it took.
+    """
+    if deal.pk is not None:
+        raise DealError("open_deal takes a deal that is not saved yet.")
+    first = Stage.objects.open().order_by("order").first()
+    target = deal.stage if deal.stage_id else first
+    entry = target if target.is_open else first
+    at = at or timezone.now()
+    deal.stage = entry
+    if not deal.probability_overridden or deal.probability is None:
+        deal.probability = entry.default_probability
+        deal.probability_overridden = False
+    deal.status = Deal.Status.OPEN
+    deal.closed_on = None
+    deal.original_expected_close = deal.expected_close
+    deal.save()
     StageChange.objects.create(
         deal=deal,
         from_stage=None,
-        to_stage=stage,
+        to_stage=entry,
         status=deal.status,
-        changed_at=at or timezone.now(),
+        changed_at=at,
         changed_by=by,
         amount=deal.amount,
         probability=deal.probability,
         expected_close=deal.expected_close,
     )
+    if target != entry:
+        deal.move_to(target, by=by, at=at)
     return deal

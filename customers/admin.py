@@ -1,0 +1,42 @@
+from django.contrib import admin
+
+from customers.models import Contact, Customer
+from sales.history import record_changes, snapshot
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ["name", "title", "email", "phone", "is_primary"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "industry", "region", "channel", "owner", "need", "created_at"]
+    list_filter = ["kind", "region", "channel", "industry", "owner"]
+    search_fields = ["name", "email", "phone", "external_id"]
+    autocomplete_fields = ["owner"]
+    date_hierarchy = "created_at"
+    list_select_related = ["owner"]
+    inlines = [ContactInline]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        before = snapshot(Customer.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        record_changes(obj, before, by=request.user)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "customer", "title", "email", "phone", "is_primary"]
+    list_filter = ["is_primary"]
+    search_fields = ["name", "email", "customer__name"]
+    autocomplete_fields = ["customer"]
+    list_select_related = ["customer"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)

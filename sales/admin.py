@@ -1,0 +1,234 @@
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from sales.actions import open_deal
+from sales.history import record_changes, snapshot
+from sales.models import (
+    Activity,
+    ChangeLog,
+    Deal,
+    DealError,
+    Product,
+    SalesPlan,
+    SalesRecord,
+    Stage,
+    StageChange,
+    Team,
+)
+
+
+class VisibleAdminMixin:
+    """Admin lists go through visible_to too, so a staff account without superuser rights sees the same."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = ["order", "key", "name", "local_name", "kind", "default_probability"]
+    list_display_links = ["key", "name"]
+    ordering = ["order"]
+
+
+@admin.register(Product)
+class ProductAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "category", "list_price", "active"]
+    list_filter = ["active", "category"]
+    search_fields = ["name", "category"]
+
+
+@admin.register(Team)
+class TeamAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "manager"]
+    search_fields = ["name", "manager__username"]
+    autocomplete_fields = ["manager"]
+    filter_horizontal = ["members"]
+
+
+class StageChangeInline(admin.TabularInline):
+    model = StageChange
+    extra = 0
+    can_delete = False
+    fields = ["changed_at", "from_stage", "to_stage", "status", "changed_by", "amount", "probability"]
+    readonly_fields = fields
+    ordering = ["changed_at", "pk"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ActivityInline(admin.TabularInline):
+    model = Activity
+    extra = 0
+    fields = ["kind", "subject", "owner", "due_at", "done_at", "outcome"]
+    autocomplete_fields = ["owner"]
+
+
+class DealAdminForm(forms.ModelForm):
+    class Meta:
+        model = Deal
+        fields = [
+            "customer",
+            "title",
+            "owner",
+            "amount",
+            "stage",
+            "probability",
+            "probability_overridden",
+            "opened_on",
+            "expected_close",
+            "channel",
+            "product",
+            "external_id",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["probability"].required = False
+        self.fields["probability"].help_text = _("Leave empty to use the stage's default probability.")
+
+    def clean(self):
+        cleaned = super().clean()
+        stage = cleaned.get("stage")
+        deal = self.instance
+        if deal.pk and stage and stage.pk != deal.stage_id:
+            if deal.status == Deal.Status.LOST:
+                self.add_error("stage", _("A lost deal cannot move between stages."))
+            elif deal.status == Deal.Status.WON and stage.is_open:
+                self.add_error("stage", _("A won deal cannot go back to an open stage."))
+        return cleaned
+
+
+@admin.register(Deal)
+class DealAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    form = DealAdminForm
+    list_display = [
+        "title",
+        "customer",
+        "owner",
+        "stage",
+        "status",
+        "amount",
+        "probability",
+        "expected_close",
+        "closed_on",
+    ]
+    list_filter = ["status", "stage", "owner", "channel", "product__category"]
+    search_fields = ["title", "customer__name", "external_id"]
+    date_hierarchy = "opened_on"
+    list_select_related = ["customer", "owner", "stage"]
+    autocomplete_fields = ["customer", "owner", "product"]
+    readonly_fields = ["status", "closed_on", "lost_reason", "version", "created_at", "updated_at"]
+    inlines = [StageChangeInline, ActivityInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Stage moves and probability go through the deal's verbs so admin edits are recorded
+        # exactly like edits in the front office.
+        if not change:
+            obj.probability_overridden = obj.probability is not None
+            open_deal(obj, by=request.user)
+            record_changes(obj, None, by=request.user)
+            return
+        current = Deal.objects.select_related("stage").get(pk=obj.pk)
+        before = snapshot(current)
+        plain = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name not in {"stage", "probability", "probability_overridden"}
+        }
+        try:
+            if plain:
+                current.apply_edit(plain, version=current.version)
+            if "stage" in form.changed_data:
+                current.move_to(form.cleaned_data["stage"], by=request.user)
+            if "probability" in form.changed_data and form.cleaned_data["probability"] is not None:
+                current.set_probability(form.cleaned_data["probability"])
+            elif (
+                "probability_overridden" in form.changed_data
+                and not form.cleaned_data["probability_overridden"]
+            ):
+                current.clear_probability_override()
+        except DealError as error:
+            messages.error(request, str(error))
+        record_changes(current, before, by=request.user)
+        obj.refresh_from_db()
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ["deal", "from_stage", "to_stage", "status", "changed_at", "changed_by", "amount"]
+    list_filter = ["to_stage", "status"]
+    search_fields = ["deal__title"]
+    date_hierarchy = "changed_at"
+    list_select_related = ["deal", "from_stage", "to_stage", "changed_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SalesRecord)
+class SalesRecordAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ["sold_on", "customer", "owner", "amount", "product", "deal"]
+    list_filter = ["owner", "product__category"]
+    search_fields = ["customer__name", "note", "external_id"]
+    date_hierarchy = "sold_on"
+    list_select_related = ["customer", "owner", "product", "deal"]
+    autocomplete_fields = ["customer", "owner", "deal", "product"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = ["subject", "kind", "owner", "deal", "customer", "due_at", "done_at"]
+    list_filter = ["kind", "owner"]
+    search_fields = ["subject", "notes", "deal__title", "customer__name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["owner", "deal", "customer"]
+    autocomplete_fields = ["owner", "deal", "customer"]
+
+
+@admin.register(SalesPlan)
+class SalesPlanAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "name",
+        "scope",
+        "team",
+        "rep",
+        "period_start",
+        "period_end",
+        "target_ratio",
+        "activity_ratio",
+        "revenue_quota",
+        "activities_quota",
+    ]
+    list_filter = ["scope", "team"]
+    search_fields = ["name"]
+    date_hierarchy = "period_start"
+    list_select_related = ["team", "rep"]
+
+
+@admin.register(ChangeLog)
+class ChangeLogAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "content_type", "object_id", "action", "changed_by"]
+    list_filter = ["content_type", "action"]
+    date_hierarchy = "changed_at"
+    list_select_related = ["content_type", "changed_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

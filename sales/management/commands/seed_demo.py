@@ -1,0 +1,389 @@
+"""Demo data: users, a team, customers, products, a year of deals with their stage histories,
+activities, sales records and plans for the current quarter.
+
+Deterministic for a given day (a fixed random seed, dates counted back from today) and idempotent:
+demo rows carry an ``external_id`` starting with ``demo-`` and are rebuilt on every run, so running
+it twice leaves the same rows; anything else in the database is left alone.
+"""
+
+import datetime
+import random
+import time
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Contact, Customer
+from sales.bulk import insert_rows
+from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, StageChange, Team
+from sales.visibility import MANAGERS_GROUP, REPS_GROUP
+
+DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo users, documented in the README
+PREFIX = "demo-"
+BATCH = 5000
+
+FIRST = [
+    "Acme",
+    "Blue",
+    "Cedar",
+    "Delta",
+    "East",
+    "Falcon",
+    "Green",
+    "Harbor",
+    "Iron",
+    "Jade",
+    "Kite",
+    "Lotus",
+]
+SECOND = ["Logistics", "Foods", "Clinic", "Bank", "Retail", "Labs", "Motors", "Media", "Textiles", "Energy"]
+INDUSTRIES = ["Retail", "Finance", "Healthcare", "Manufacturing", "E-commerce", "Education"]
+REGIONS = ["North", "South", "East", "West"]
+CHANNELS = ["Referral", "Website", "Trade show", "Cold call", "Partner"]
+PRODUCTS = [
+    ("CRM Starter", "Software", Decimal("1200.00")),
+    ("CRM Professional", "Software", Decimal("4800.00")),
+    ("Analytics add-on", "Software", Decimal("2400.00")),
+    ("Onboarding package", "Services", Decimal("3000.00")),
+    ("Support plan", "Services", Decimal("1800.00")),
+    ("Hardware kit", "Hardware", Decimal("6500.00")),
+]
+LOST_REASONS = ["Price too high", "Chose a competitor", "No budget this year", "Project cancelled"]
+ACTIVITY_SUBJECTS = {
+    Activity.Kind.CALL: "Call about requirements",
+    Activity.Kind.MEETING: "Product demo",
+    Activity.Kind.EMAIL: "Sent proposal",
+    Activity.Kind.TASK: "Follow up on quote",
+    Activity.Kind.NOTE: "Notes from conversation",
+}
+
+
+class Command(BaseCommand):
+    help = "Create (or rebuild) deterministic demo data: users, customers, deals, activities, plans."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--customers", type=int, default=120, help="number of demo customers")
+        parser.add_argument("--deals", type=int, default=400, help="number of demo deals")
+        parser.add_argument("--seed", type=int, default=20240601, help="random seed")
+
+    def handle(self, *args, customers: int, deals: int, seed: int, **options) -> None:
+        if customers < 1 or deals < 0:
+            self.stderr.write("--customers must be at least 1 and --deals at least 0.")
+            raise SystemExit(2)
+        started = time.perf_counter()
+        rng = random.Random(seed)
+        today = timezone.localdate()
+        with transaction.atomic():
+            users = self._users()
+            self._clear()
+            products = self._products()
+            stages = {stage.key: stage for stage in Stage.objects.all()}
+            reps = [users["rep1"], users["rep2"]]
+            customer_rows = self._customers(rng, customers, reps)
+            deal_count = self._deals(rng, deals, customer_rows, products, stages, users["manager"], today)
+            self._plans(today, users)
+        elapsed = time.perf_counter() - started
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(customer_rows)} customers, {deal_count} deals in {elapsed:.1f} s."
+            )
+        )
+        self.stdout.write(
+            f"Sign in at /accounts/login/ as admin, manager, rep1 or rep2 with the password {DEMO_PASSWORD}."
+        )
+
+    def _users(self) -> dict:
+        User = get_user_model()
+        reps, managers = Group.objects.get(name=REPS_GROUP), Group.objects.get(name=MANAGERS_GROUP)
+        spec = {
+            "admin": ("Ada", "Admin", True, None),
+            "manager": ("Mia", "Manager", False, managers),
+            "rep1": ("Ravi", "Rep", False, reps),
+            "rep2": ("Rosa", "Rep", False, reps),
+        }
+        users = {}
+        for username, (first, last, is_admin, group) in spec.items():
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                    "is_staff": is_admin,
+                    "is_superuser": is_admin,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            if group:
+                user.groups.add(group)
+            users[username] = user
+        team, _ = Team.objects.get_or_create(name="Demo team", defaults={"manager": users["manager"]})
+        team.members.add(users["rep1"], users["rep2"])
+        return users
+
+    def _clear(self) -> None:
+        Activity.objects.filter(external_id__startswith=PREFIX).delete()
+        SalesRecord.objects.filter(external_id__startswith=PREFIX).delete()
+        StageChange.objects.filter(deal__external_id__startswith=PREFIX).delete()
+        Activity.objects.filter(deal__external_id__startswith=PREFIX).delete()
+        Deal.objects.filter(external_id__startswith=PREFIX).delete()
+        Contact.objects.filter(customer__external_id__startswith=PREFIX).delete()
+        Activity.objects.filter(customer__external_id__startswith=PREFIX).delete()
+        SalesRecord.objects.filter(customer__external_id__startswith=PREFIX).delete()
+        Customer.objects.filter(external_id__startswith=PREFIX).delete()
+        SalesPlan.objects.filter(external_id__startswith=PREFIX).delete()
+
+    def _products(self) -> list[Product]:
+        products = []
+        for name, category, price in PRODUCTS:
+            product, _ = Product.objects.get_or_create(
+                name=name, defaults={"category": category, "list_price": price}
+            )
+            products.append(product)
+        return products
+
+    def _customers(self, rng: random.Random, count: int, reps: list) -> list[Customer]:
+        rows = []
+        for i in range(count):
+            name = f"{rng.choice(FIRST)} {rng.choice(SECOND)} {i + 1}"
+            rows.append(
+                Customer(
+                    name=name,
+                    kind=Customer.Kind.COMPANY if rng.random() < 0.85 else Customer.Kind.PERSON,
+                    industry=rng.choice(INDUSTRIES),
+                    region=rng.choice(REGIONS),
+                    channel=rng.choice(CHANNELS),
+                    owner=reps[i % len(reps)],
+                    email=f"info{i + 1}@example.com",
+                    phone=f"+1 555 {1000 + i % 9000:04d}",
+                    need=Decimal(rng.randrange(20, 400) * 100) if rng.random() < 0.9 else None,
+                    external_id=f"{PREFIX}customer-{i + 1}",
+                )
+            )
+        customers = Customer.objects.bulk_create(rows, batch_size=BATCH)
+        Contact.objects.bulk_create(
+            [
+                Contact(
+                    customer=c,
+                    name=f"Contact {n}",
+                    title="Buyer",
+                    email=f"buyer{n}@example.com",
+                    is_primary=True,
+                )
+                for n, c in enumerate(customers, start=1)
+                if c.kind == Customer.Kind.COMPANY
+            ],
+            batch_size=BATCH,
+        )
+        return customers
+
+    def _deals(self, rng, count, customers, products, stages, manager, today) -> int:
+        order = [stages[key] for key in ("lead", "understand", "choose", "buy", "use", "maintain")]
+        tz = timezone.get_current_timezone()
+
+        def at(day: datetime.date, hour: int = 10) -> datetime.datetime:
+            return datetime.datetime.combine(day, datetime.time(hour), tzinfo=tz)
+
+        deals, histories = [], []
+        for i in range(count):
+            customer = customers[rng.randrange(len(customers))]
+            product = rng.choice(products)
+            opened = today - datetime.timedelta(days=rng.randrange(0, 365))
+            age = (today - opened).days
+            amount = (product.list_price * rng.randrange(1, 12)).quantize(Decimal("0.01"))
+            roll = rng.random()
+            outcome = "open" if age < 20 or roll < 0.3 else ("won" if roll < 0.68 else "lost")
+            steps = []  # (stage, date)
+            if outcome == "won":
+                cycle = rng.randrange(10, max(11, min(age, 120)))
+                closed = opened + datetime.timedelta(days=cycle)
+                after = rng.choice([0, 0, 1, 2])
+                path = order[: 4 + after]
+                for n, stage in enumerate(path[:4]):
+                    steps.append((stage, opened + datetime.timedelta(days=cycle * n // 3)))
+                for n, stage in enumerate(path[4:], start=1):
+                    steps.append((stage, min(today, closed + datetime.timedelta(days=15 * n))))
+                status, stage, closed_on = Deal.Status.WON, path[-1], closed
+            elif outcome == "lost":
+                reached = rng.randrange(1, 4)
+                cycle = rng.randrange(5, max(6, min(age, 90)))
+                closed = opened + datetime.timedelta(days=cycle)
+                for n, stage in enumerate(order[:reached]):
+                    steps.append((stage, opened + datetime.timedelta(days=cycle * n // 3)))
+                status, stage, closed_on = Deal.Status.LOST, order[reached - 1], closed
+            else:
+                reached = rng.randrange(1, 4)
+                for n, stage in enumerate(order[:reached]):
+                    steps.append((stage, opened + datetime.timedelta(days=age * n // 3)))
+                status, stage, closed_on = Deal.Status.OPEN, order[reached - 1], None
+            expected = closed_on or today + datetime.timedelta(days=rng.randrange(-25, 100))
+            original = (
+                expected - datetime.timedelta(days=rng.randrange(10, 40)) if rng.random() < 0.2 else expected
+            )
+            deals.append(
+                Deal(
+                    customer=customer,
+                    title=f"{customer.name.rsplit(' ', 1)[0]} - {product.name}",
+                    owner_id=customer.owner_id,
+                    amount=amount,
+                    stage=stage,
+                    probability=stage.default_probability,
+                    status=status,
+                    lost_reason=rng.choice(LOST_REASONS) if status == Deal.Status.LOST else "",
+                    opened_on=opened,
+                    expected_close=expected,
+                    original_expected_close=original,
+                    closed_on=closed_on,
+                    channel=customer.channel,
+                    product=product,
+                    external_id=f"{PREFIX}deal-{i + 1}",
+                )
+            )
+            histories.append(steps)
+        deals = Deal.objects.bulk_create(deals, batch_size=BATCH)
+
+        changes, records, activities = [], [], []
+        kinds = list(ACTIVITY_SUBJECTS)
+        now = timezone.now()
+        for index, (deal, steps) in enumerate(zip(deals, histories, strict=True), start=1):
+            previous = None
+            for stage, day in steps:
+                status = Deal.Status.WON if stage.kind != Stage.Kind.OPEN else Deal.Status.OPEN
+                changes.append(
+                    (
+                        deal.pk,
+                        previous,
+                        stage.pk,
+                        status,
+                        at(day),
+                        deal.owner_id,
+                        deal.amount,
+                        stage.default_probability,
+                        deal.expected_close,
+                    )
+                )
+                previous = stage.pk
+            if deal.status == Deal.Status.LOST:
+                changes.append(
+                    (
+                        deal.pk,
+                        deal.stage_id,
+                        deal.stage_id,
+                        Deal.Status.LOST,
+                        at(deal.closed_on, 16),
+                        deal.owner_id,
+                        deal.amount,
+                        deal.probability,
+                        deal.expected_close,
+                    )
+                )
+            if deal.status == Deal.Status.WON:
+                records.append(
+                    (
+                        deal.customer_id,
+                        deal.owner_id,
+                        deal.pk,
+                        deal.product_id,
+                        deal.amount,
+                        deal.closed_on,
+                        "",
+                        f"{PREFIX}{deal.external_id}",
+                        now,
+                    )
+                )
+            for n in range(rng.randrange(0, 4)):
+                kind = rng.choice(kinds)
+                last_day = deal.closed_on or today
+                day = deal.opened_on + datetime.timedelta(
+                    days=rng.randrange(0, (last_day - deal.opened_on).days + 1)
+                )
+                if deal.status == Deal.Status.OPEN and n == 0 and rng.random() < 0.6:
+                    kind = Activity.Kind.TASK
+                    due = at(today + datetime.timedelta(days=rng.randrange(-5, 10)), 9 + rng.randrange(0, 8))
+                    done, outcome = None, ""
+                else:
+                    due, done, outcome = at(day), at(day, 11), "Positive"
+                activities.append(
+                    (
+                        kind,
+                        ACTIVITY_SUBJECTS[kind],
+                        "",
+                        deal.pk,
+                        deal.customer_id,
+                        deal.owner_id,
+                        due,
+                        done,
+                        outcome,
+                        f"{PREFIX}activity-{index}-{n}",
+                        now,
+                    )
+                )
+        change_fields = ["deal_id", "from_stage_id", "to_stage_id", "status", "changed_at", "changed_by_id"]
+        record_fields = ["customer_id", "owner_id", "deal_id", "product_id", "amount", "sold_on", "note"]
+        activity_fields = [
+            "kind",
+            "subject",
+            "notes",
+            "deal_id",
+            "customer_id",
+            "owner_id",
+            "due_at",
+            "done_at",
+        ]
+        insert_rows(StageChange, [*change_fields, "amount", "probability", "expected_close"], changes)
+        insert_rows(SalesRecord, [*record_fields, "external_id", "created_at"], records)
+        insert_rows(Activity, [*activity_fields, "outcome", "external_id", "created_at"], activities)
+        return len(deals)
+
+    def _plans(self, today: datetime.date, users: dict) -> None:
+        start = datetime.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        end_month = start.month + 2
+        end = datetime.date(start.year, end_month, 1) + datetime.timedelta(days=31)
+        end = end.replace(day=1) - datetime.timedelta(days=1)
+        quarter = (start.month - 1) // 3 + 1
+        common = {
+            "period_start": start,
+            "period_end": end,
+            "target_ratio": Decimal("0.5"),
+            "activity_ratio": Decimal("0.6"),
+        }
+        team = Team.objects.get(name="Demo team")
+        SalesPlan.objects.bulk_create(
+            [
+                SalesPlan(
+                    name=f"Company plan Q{quarter} {start.year}",
+                    scope=SalesPlan.Scope.COMPANY,
+                    revenue_quota=Decimal("400000.00"),
+                    activities_quota=300,
+                    external_id=f"{PREFIX}plan-company",
+                    **common,
+                ),
+                SalesPlan(
+                    name=f"{team.name} Q{quarter} {start.year}",
+                    scope=SalesPlan.Scope.TEAM,
+                    team=team,
+                    revenue_quota=Decimal("300000.00"),
+                    activities_quota=200,
+                    external_id=f"{PREFIX}plan-team",
+                    **common,
+                ),
+                *[
+                    SalesPlan(
+                        name=f"{users[name].get_full_name()} Q{quarter} {start.year}",
+                        scope=SalesPlan.Scope.REP,
+                        rep=users[name],
+                        revenue_quota=Decimal("150000.00"),
+                        activities_quota=100,
+                        external_id=f"{PREFIX}plan-{name}",
+                        **common,
+                    )
+                    for name in ("rep1", "rep2")
+                ],
+            ]
+        )
