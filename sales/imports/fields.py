@@ -1,0 +1,230 @@
+"""What each kind of import can fill: its fields, their types, and header names to guess from."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+KINDS = ("customers", "deals", "sales", "activities", "plans")
+KIND_LABELS = {
+    "customers": _("Customers"),
+    "deals": _("Deals"),
+    "sales": _("Sales records"),
+    "activities": _("Activities"),
+    "plans": _("Sales plans"),
+}
+
+# Field types: text, email, money, percent, ratio, int, date, datetime, bool, choice, and the
+# references user, customer, product, deal, team and stage, which are looked up in the database.
+REFERENCE_TYPES = {"user", "customer", "product", "deal", "team"}
+MATCHES = {
+    "user": ("username", "email", "name"),
+    "customer": ("name", "external_id"),
+    "product": ("name",),
+    "deal": ("external_id",),
+    "team": ("name",),
+}
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    label: str
+    type: str = "text"
+    required: bool = False
+    max_length: int | None = None
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    help: str = ""
+
+
+def _ext() -> FieldDef:
+    return FieldDef(
+        "external_id",
+        _("External id"),
+        max_length=100,
+        aliases=("id", "external id", "ext id", "record id", "source id"),
+        help=_("The record's id in the source system; a re-import updates the record instead of adding one."),
+    )
+
+
+def _owner() -> FieldDef:
+    return FieldDef(
+        "owner",
+        _("Owner"),
+        "user",
+        aliases=("owner", "owner id", "rep", "sales rep", "salesperson", "account owner", "assigned to"),
+    )
+
+
+def _customer(required: bool) -> FieldDef:
+    return FieldDef(
+        "customer",
+        _("Customer"),
+        "customer",
+        required=required,
+        aliases=("customer", "customer name", "account", "account id", "account name", "company"),
+    )
+
+
+def _product() -> FieldDef:
+    return FieldDef("product", _("Product"), "product", aliases=("product", "product name", "item"))
+
+
+FIELDS: dict[str, tuple[FieldDef, ...]] = {
+    "customers": (
+        _ext(),
+        FieldDef(
+            "name",
+            _("Name"),
+            required=True,
+            max_length=200,
+            aliases=("name", "customer", "customer name", "company", "account name"),
+        ),
+        FieldDef("kind", _("Company or person"), "choice", choices=("company", "person"), aliases=("kind",)),
+        FieldDef("industry", _("Industry"), max_length=100, aliases=("industry", "sector")),
+        FieldDef("region", _("Region"), max_length=100, aliases=("region", "territory", "area", "state")),
+        FieldDef(
+            "channel",
+            _("Channel"),
+            max_length=100,
+            aliases=("channel", "source", "lead source", "account source"),
+        ),
+        _owner(),
+        FieldDef("email", _("Email"), "email", max_length=254, aliases=("email", "e-mail", "mail")),
+        FieldDef("phone", _("Phone"), max_length=50, aliases=("phone", "telephone", "tel", "mobile")),
+        FieldDef("website", _("Website"), max_length=200, aliases=("website", "web", "url", "homepage")),
+        FieldDef("address", _("Address"), aliases=("address", "billing address", "street")),
+        FieldDef("need", _("Need (budget)"), "money", aliases=("need", "budget", "estimated need", "demand")),
+        FieldDef("notes", _("Notes"), aliases=("notes", "note", "description", "comments")),
+    ),
+    "deals": (
+        _ext(),
+        FieldDef(
+            "title",
+            _("Title"),
+            required=True,
+            max_length=200,
+            aliases=("title", "name", "deal", "deal name", "opportunity", "opportunity name", "subject"),
+        ),
+        _customer(required=True),
+        _owner(),
+        FieldDef("amount", _("Amount"), "money", aliases=("amount", "value", "deal value", "revenue")),
+        FieldDef("stage", _("Stage"), "stage", aliases=("stage", "stage name", "pipeline stage")),
+        FieldDef(
+            "status", _("Status"), "choice", choices=("open", "won", "lost"), aliases=("status", "state")
+        ),
+        FieldDef("is_won", _("Won (yes/no)"), "bool", aliases=("won", "is won")),
+        FieldDef("is_closed", _("Closed (yes/no)"), "bool", aliases=("closed", "is closed")),
+        FieldDef("lost_reason", _("Lost reason"), aliases=("lost reason", "loss reason", "reason lost")),
+        FieldDef("probability", _("Probability (%)"), "percent", aliases=("probability", "probability %")),
+        FieldDef(
+            "opened_on",
+            _("Opened on"),
+            "date",
+            aliases=("opened on", "opened", "open date", "created", "created date"),
+        ),
+        FieldDef(
+            "expected_close",
+            _("Expected close"),
+            "date",
+            aliases=("expected close", "expected close date", "close date", "closing date"),
+        ),
+        FieldDef(
+            "closed_on",
+            _("Closed on"),
+            "date",
+            aliases=("closed on", "closed date", "close date", "date closed"),
+        ),
+        FieldDef(
+            "stage_entered_on",
+            _("Entered its stage on"),
+            "date",
+            aliases=("stage date", "last stage change date", "stage changed on"),
+            help=_("When the deal reached its current open stage; the opened-on date when not given."),
+        ),
+        FieldDef("channel", _("Channel"), max_length=100, aliases=("channel", "source", "lead source")),
+        _product(),
+    ),
+    "sales": (
+        _ext(),
+        _customer(required=True),
+        _owner(),
+        FieldDef("deal", _("Deal (external id)"), "deal", aliases=("deal", "deal id", "opportunity id")),
+        _product(),
+        FieldDef(
+            "amount", _("Amount"), "money", required=True, aliases=("amount", "value", "revenue", "total")
+        ),
+        FieldDef(
+            "sold_on", _("Sold on"), "date", required=True, aliases=("sold on", "date", "sale date", "sold")
+        ),
+        FieldDef("note", _("Note"), max_length=300, aliases=("note", "notes", "description")),
+    ),
+    "activities": (
+        _ext(),
+        FieldDef(
+            "kind",
+            _("Type"),
+            "choice",
+            choices=("call", "meeting", "email", "task", "note"),
+            aliases=("type", "kind", "activity type"),
+        ),
+        FieldDef(
+            "subject", _("Subject"), required=True, max_length=200, aliases=("subject", "title", "name")
+        ),
+        FieldDef("notes", _("Notes"), aliases=("notes", "description", "comments")),
+        FieldDef(
+            "deal", _("Deal (external id)"), "deal", aliases=("deal", "deal id", "opportunity id", "what id")
+        ),
+        _customer(required=False),
+        _owner(),
+        FieldDef("due_at", _("Due"), "datetime", aliases=("due", "due at", "due date", "activity date")),
+        FieldDef(
+            "done_at", _("Done"), "datetime", aliases=("done at", "completed", "completed at", "done on")
+        ),
+        FieldDef("done", _("Done (yes/no)"), "bool", aliases=("done", "is done", "is closed", "completed?")),
+        FieldDef("outcome", _("Outcome"), max_length=300, aliases=("outcome", "result")),
+    ),
+    "plans": (
+        _ext(),
+        FieldDef("name", _("Name"), required=True, max_length=200, aliases=("name", "plan", "plan name")),
+        FieldDef(
+            "period_start",
+            _("Period start"),
+            "date",
+            required=True,
+            aliases=("period start", "start", "from"),
+        ),
+        FieldDef(
+            "period_end", _("Period end"), "date", required=True, aliases=("period end", "end", "to", "until")
+        ),
+        FieldDef(
+            "scope", _("Scope"), "choice", choices=("company", "team", "rep"), aliases=("scope", "level")
+        ),
+        FieldDef("team", _("Team"), "team", aliases=("team", "team name")),
+        FieldDef("rep", _("Rep"), "user", aliases=("rep", "sales rep", "owner", "salesperson")),
+        FieldDef("region", _("Region"), max_length=100, aliases=("region", "territory")),
+        FieldDef("channel", _("Channel"), max_length=100, aliases=("channel", "source")),
+        FieldDef(
+            "product_category",
+            _("Product category"),
+            max_length=100,
+            aliases=("product category", "category"),
+        ),
+        FieldDef(
+            "target_ratio", _("Target ratio (M)"), "ratio", required=True, aliases=("target ratio", "m")
+        ),
+        FieldDef(
+            "activity_ratio", _("Activity ratio (P)"), "ratio", required=True, aliases=("activity ratio", "p")
+        ),
+        FieldDef(
+            "revenue_quota", _("Revenue quota"), "money", aliases=("revenue quota", "quota", "revenue target")
+        ),
+        FieldDef(
+            "activities_quota", _("Activities quota"), "int", aliases=("activities quota", "activity quota")
+        ),
+    ),
+}
+
+
+def field_defs(kind: str) -> dict[str, FieldDef]:
+    return {f.name: f for f in FIELDS[kind]}
