@@ -1,0 +1,337 @@
+"""Deal metrics: won and lost, win rate, cycle, pipeline, forecast, trend, attainment, funnel, stages.
+
+Each function runs one grouped query with conditional aggregates; numpy works on what comes back.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import TruncMonth
+
+from sales.metrics.scope import (
+    Scope,
+    Sources,
+    add_months,
+    cents,
+    day_bounds,
+    deal_q,
+    month_start,
+    months_between,
+    ratio,
+    to_month,
+)
+
+
+def weighted() -> ExpressionWrapper:
+    """amount × probability %, the weighted value of a deal."""
+    return ExpressionWrapper(
+        F("amount") * F("probability") / 100, output_field=DecimalField(max_digits=24, decimal_places=6)
+    )
+
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class DealSummary:
+    """Won and lost in the period; the open pipeline as it stands (open deals have no period)."""
+
+    won_revenue: Decimal
+    deals_won: int
+    deals_lost: int
+    win_rate: Decimal | None  # won / (won + lost), a fraction in [0, 1]
+    average_won: Decimal | None
+    open_deals: int
+    open_amount: Decimal
+    weighted_amount: Decimal
+
+
+def deal_summary(sources: Sources, scope: Scope) -> DealSummary:
+    closed_in = Q(closed_on__gte=scope.start, closed_on__lte=scope.end)
+    won = Q(status="won") & closed_in
+    lost = Q(status="lost") & closed_in
+    is_open = Q(status="open")
+    row = (
+        sources.deals.filter(deal_q(scope))
+        .filter(is_open | closed_in)
+        .aggregate(
+            won_n=Count("pk", filter=won),
+            won_sum=Sum("amount", filter=won),
+            lost_n=Count("pk", filter=lost),
+            open_n=Count("pk", filter=is_open),
+            open_sum=Sum("amount", filter=is_open),
+            weighted=Sum(weighted(), filter=is_open),
+        )
+    )
+    won_revenue = cents(row["won_sum"] or 0)
+    return DealSummary(
+        won_revenue=won_revenue,
+        deals_won=row["won_n"],
+        deals_lost=row["lost_n"],
+        win_rate=ratio(row["won_n"], row["won_n"] + row["lost_n"]),
+        average_won=cents(won_revenue / row["won_n"]) if row["won_n"] else None,
+        open_deals=row["open_n"],
+        open_amount=cents(row["open_sum"] or 0),
+        weighted_amount=cents(row["weighted"] or 0),
+    )
+
+
+@dataclass(frozen=True)
+class SalesCycle:
+    """Days from opened on to closed on, over the deals won in the period."""
+
+    deals: int
+    mean_days: Decimal | None
+    median_days: Decimal | None
+
+
+def sales_cycle(sources: Sources, scope: Scope) -> SalesCycle:
+    # The database returns a histogram (days -> deals); numpy takes the mean and median from it.
+    rows = (
+        sources.deals.filter(deal_q(scope))
+        .won()
+        .filter(closed_on__gte=scope.start, closed_on__lte=scope.end)
+        .annotate(cycle=ExpressionWrapper(F("closed_on") - F("opened_on"), output_field=DurationField()))
+        .values("cycle")
+        .annotate(n=Count("pk"))
+        .order_by("cycle")
+    )
+    pairs = [(row["cycle"].days, row["n"]) for row in rows]
+    if not pairs:
+        return SalesCycle(deals=0, mean_days=None, median_days=None)
+    days = np.array([d for d, _ in pairs], dtype=np.int64)
+    counts = np.array([n for _, n in pairs], dtype=np.int64)
+    total = int(counts.sum())
+    upper = np.cumsum(counts)
+    # The k-th smallest value (0-based) is the first bucket whose running count exceeds k.
+    lo = int(days[np.searchsorted(upper, (total - 1) // 2, side="right")])
+    hi = int(days[np.searchsorted(upper, total // 2, side="right")])
+    return SalesCycle(
+        deals=total,
+        mean_days=ratio(int((days * counts).sum()), total, "0.1"),
+        median_days=(Decimal(lo + hi) / 2).quantize(Decimal("0.1")),
+    )
+
+
+@dataclass(frozen=True)
+class ForecastMonth:
+    month: datetime.date
+    deals: int
+    amount: Decimal
+    weighted: Decimal
+    target: Decimal | None  # the month's share of the plan's revenue quota
+
+
+@dataclass(frozen=True)
+class Forecast:
+    months: tuple[ForecastMonth, ...]
+    amount: Decimal
+    weighted: Decimal
+    deals: int
+
+
+def _monthly_targets(months: list[datetime.date], plan) -> list[Decimal | None]:
+    """Spread the plan's quota over its period by days, and give each month its share."""
+    if plan is None or plan.revenue_quota is None:
+        return [None] * len(months)
+    plan_days = (plan.period_end - plan.period_start).days + 1
+    shares = []
+    for month in months:
+        lo = max(month, plan.period_start)
+        hi = min(add_months(month, 1) - datetime.timedelta(days=1), plan.period_end)
+        shares.append(max((hi - lo).days + 1, 0))
+    quota = Decimal(plan.revenue_quota)
+    return [cents(quota * share / plan_days) for share in shares]
+
+
+def forecast(sources: Sources, scope: Scope, plan) -> Forecast:
+    """Open deals by expected-close month within the period, unweighted and weighted."""
+    rows = (
+        sources.deals.filter(deal_q(scope))
+        .open()
+        .filter(expected_close__gte=scope.start, expected_close__lte=scope.end)
+        .annotate(month=TruncMonth("expected_close"))
+        .values("month")
+        .annotate(n=Count("pk"), total=Sum("amount"), weighted_total=Sum(weighted()))
+        .order_by("month")
+    )
+    by_month = {to_month(r["month"]): r for r in rows}
+    months = months_between(scope.start, scope.end)
+    targets = _monthly_targets(months, plan)
+    entries = tuple(
+        ForecastMonth(
+            month=m,
+            deals=by_month[m]["n"] if m in by_month else 0,
+            amount=cents(by_month[m]["total"]) if m in by_month else ZERO,
+            weighted=cents(by_month[m]["weighted_total"]) if m in by_month else ZERO,
+            target=t,
+        )
+        for m, t in zip(months, targets, strict=True)
+    )
+    return Forecast(
+        months=entries,
+        amount=sum((e.amount for e in entries), ZERO),
+        weighted=sum((e.weighted for e in entries), ZERO),
+        deals=sum(e.deals for e in entries),
+    )
+
+
+@dataclass(frozen=True)
+class MonthlySeries:
+    months: tuple[datetime.date, ...]
+    values: tuple[Decimal, ...]
+    deals: tuple[int, ...]
+
+
+def won_trend(sources: Sources, scope: Scope, months: int = 12) -> MonthlySeries:
+    """Won revenue per month for the ``months`` months ending with the period's last month."""
+    first = add_months(month_start(scope.end), -(months - 1))
+    rows = (
+        sources.deals.filter(deal_q(scope))
+        .won()
+        .filter(closed_on__gte=first, closed_on__lte=scope.end)
+        .annotate(month=TruncMonth("closed_on"))
+        .values("month")
+        .annotate(n=Count("pk"), total=Sum("amount"))
+        .order_by("month")
+    )
+    by_month = {to_month(r["month"]): r for r in rows}
+    keys = months_between(first, scope.end)
+    return MonthlySeries(
+        months=tuple(keys),
+        values=tuple(cents(by_month[m]["total"]) if m in by_month else ZERO for m in keys),
+        deals=tuple(by_month[m]["n"] if m in by_month else 0 for m in keys),
+    )
+
+
+@dataclass(frozen=True)
+class Attainment:
+    """Won revenue in the period against the revenue quota of the plan covering it."""
+
+    won_revenue: Decimal
+    quota: Decimal | None
+    attainment: Decimal | None  # a fraction; 1 means the quota is met
+    elapsed: Decimal  # share of the period already gone, in [0, 1]
+    pace: Decimal | None  # attainment / elapsed: 1 means on track to meet the quota
+
+
+def elapsed_share(scope: Scope, today: datetime.date) -> Decimal:
+    gone = min(max((today - scope.start).days + 1, 0), scope.days)
+    return ratio(gone, scope.days)
+
+
+def attainment(won_revenue: Decimal, plan, scope: Scope, today: datetime.date) -> Attainment:
+    """No query: it reuses the won revenue of ``deal_summary``, so the two can never disagree."""
+    quota = plan.revenue_quota if plan is not None else None
+    value = ratio(won_revenue, quota)
+    elapsed = elapsed_share(scope, today)
+    pace = ratio(value, elapsed) if value is not None else None
+    return Attainment(won_revenue=won_revenue, quota=quota, attainment=value, elapsed=elapsed, pace=pace)
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    stage_id: int
+    key: str
+    name: str
+    reached: int
+    conversion: Decimal | None  # reached / reached at the previous step
+
+
+def funnel_stages(stages) -> list:
+    """The stages of the sales process proper: open ones and the won stage, in order."""
+    return [s for s in stages if s.kind != "after_sale"]
+
+
+def funnel(sources: Sources, scope: Scope, stages: list) -> tuple[FunnelStep, ...]:
+    """Deals opened in the period that reached each stage, from the stage-change ledger."""
+    rows = (
+        sources.stage_changes.filter(deal_q(scope, "deal__"))
+        .filter(deal__opened_on__gte=scope.start, deal__opened_on__lte=scope.end)
+        .values("to_stage")
+        .annotate(n=Count("deal", distinct=True))
+        .order_by()
+    )
+    reached = {r["to_stage"]: r["n"] for r in rows}
+    steps, previous = [], None
+    for stage in funnel_stages(stages):
+        n = reached.get(stage.pk, 0)
+        steps.append(
+            FunnelStep(
+                stage_id=stage.pk,
+                key=stage.key,
+                name=stage.name,
+                reached=n,
+                conversion=ratio(n, previous) if previous is not None else None,
+            )
+        )
+        previous = n
+    return tuple(steps)
+
+
+@dataclass(frozen=True)
+class StageTime:
+    stage_id: int
+    key: str
+    name: str
+    stays: int  # stays in the stage that ended in the period
+    mean_days: Decimal | None
+
+
+def time_in_stage(sources: Sources, scope: Scope, stages: list) -> tuple[StageTime, ...]:
+    """Mean days between entering a stage and leaving it, over the stays that ended in the period.
+
+    A stay ends with the next row of the deal in the ledger (a move, or the loss); its start is the
+    row before it. Ties in time are broken by id, the order rows were written in.
+    """
+    lo, hi = day_bounds(scope.start, scope.end)
+    previous = (
+        sources.stage_changes.model.objects.filter(deal=OuterRef("deal"))
+        .filter(
+            Q(changed_at__lt=OuterRef("changed_at"))
+            | Q(changed_at=OuterRef("changed_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by("-changed_at", "-pk")
+        .values("changed_at")[:1]
+    )
+    rows = (
+        sources.stage_changes.filter(deal_q(scope, "deal__"))
+        .filter(from_stage__isnull=False, changed_at__gte=lo, changed_at__lt=hi)
+        .annotate(entered=Subquery(previous))
+        .annotate(stay=ExpressionWrapper(F("changed_at") - F("entered"), output_field=DurationField()))
+        .values("from_stage")
+        .annotate(n=Count("pk", filter=Q(entered__isnull=False)), mean=Avg("stay"))
+        .order_by()
+    )
+    found = {r["from_stage"]: r for r in rows}
+    day = datetime.timedelta(days=1)
+    result = []
+    for stage in stages:
+        row = found.get(stage.pk)
+        mean = row["mean"] if row else None
+        result.append(
+            StageTime(
+                stage_id=stage.pk,
+                key=stage.key,
+                name=stage.name,
+                stays=row["n"] if row else 0,
+                mean_days=ratio(mean / datetime.timedelta(seconds=1), day.total_seconds(), "0.1")
+                if mean is not None
+                else None,
+            )
+        )
+    return tuple(result)
