@@ -3,6 +3,12 @@ import pytest
 from tests.factories import AdminFactory, ManagerFactory, RepFactory, TeamFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s per user; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def manager(db):
     return ManagerFactory(username="manager")

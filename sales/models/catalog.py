@@ -6,6 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class StageQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "StageQuerySet":
+        # The sales process is the same for everyone who can sign in.
+        return self if user.is_authenticated else self.none()
+
     def open(self) -> "StageQuerySet":
         return self.filter(kind=Stage.Kind.OPEN)
 

@@ -5,8 +5,23 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.models import Customer
+from sales.models.deals import Deal
+
 
 class ChangeLogQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ChangeLogQuerySet":
+        """History of the customers and deals the user may see."""
+        if not user.is_authenticated:
+            return self.none()
+        types = ContentType.objects.get_for_models(Customer, Deal)
+        return self.filter(
+            models.Q(
+                content_type=types[Customer], object_id__in=Customer.objects.visible_to(user).values("pk")
+            )
+            | models.Q(content_type=types[Deal], object_id__in=Deal.objects.visible_to(user).values("pk"))
+        )
+
     def for_object(self, obj) -> "ChangeLogQuerySet":
         return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
 
