@@ -271,11 +271,18 @@ class DealImporter(KindImporter):
         if "status" in mapped and row.text("status"):
             status = row.value("status")
         elif "is_won" in mapped or "is_closed" in mapped:
-            won = row.value("is_won") if "is_won" in mapped else False
-            closed = row.value("is_closed") if "is_closed" in mapped else won
-            if won and closed is False and "is_closed" in mapped:
+            won = row.value("is_won") if "is_won" in mapped else None
+            closed = row.value("is_closed") if "is_closed" in mapped else None
+            if won and closed is False:
                 row.fail("is_closed", _("A won deal is closed."))
-            status = Deal.Status.WON if won else Deal.Status.LOST if closed else Deal.Status.OPEN
+            elif won:
+                status = Deal.Status.WON
+            elif closed:
+                status = Deal.Status.LOST
+            elif closed is None and implied == Deal.Status.LOST:
+                status = implied  # "not won" alone does not say whether the deal is still open
+            else:
+                status = Deal.Status.OPEN
         if row.problems:
             return None, None
         if status is None:
