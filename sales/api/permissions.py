@@ -11,7 +11,8 @@ class PlansAreWrittenByManagers(permissions.BasePermission):
     message = "Only managers and admins can change sales plans."
 
     def has_permission(self, request, view) -> bool:
-        if request.method in permissions.SAFE_METHODS:
+        # Edits of one plan are judged on the plan, after the lookup: another rep's plan is a 404.
+        if request.method != "POST":
             return True
         user = request.user
         return bool(user and user.is_authenticated and (is_admin(user) or is_manager(user)))
@@ -22,10 +23,12 @@ class PlansAreWrittenByManagers(permissions.BasePermission):
         user = request.user
         if is_admin(user):
             return True
+        if not is_manager(user):
+            return False
         # A manager sees the company plan and plans of teams they belong to, but changes only
         # the plans of the teams they manage and of the reps in them.
         if obj.team_id is not None:
             return obj.team.manager_id == user.pk
         if obj.rep_id is not None:
-            return obj.rep_id == user.pk or obj.rep.sales_teams.filter(manager=user).exists()
+            return obj.rep.sales_teams.filter(manager=user).exists()
         return False
