@@ -147,7 +147,7 @@ FIELDS: dict[str, tuple[FieldDef, ...]] = {
     ),
     "sales": (
         _ext(),
-        _customer(required=True),
+        _customer(required=False),  # or taken from the deal
         _owner(),
         FieldDef("deal", _("Deal (external id)"), "deal", aliases=("deal", "deal id", "opportunity id")),
         _product(),

@@ -209,7 +209,8 @@ def guess_mapping(kind: str, headers: list[str]) -> Mapping:
         by_norm.setdefault(_norm(header), header)
     mapping = Mapping(kind=kind)
     for fdef in FIELDS[kind]:
-        for candidate in (fdef.name, str(fdef.label), *fdef.aliases):
+        # Aliases first, most likely first: a Salesforce file has both Id and External_id__c.
+        for candidate in (*fdef.aliases, fdef.name, str(fdef.label)):
             header = by_norm.get(_norm(candidate))
             if header:
                 mapping.fields[fdef.name] = FieldMap(columns=[header])

@@ -87,6 +87,8 @@ class SalesRecordImporter(_SimpleImporter):
             for name in ("amount", "sold_on", "product", "note")
             if name in self.ctx.mapping.fields
         }
+        if customer is None and not row.problems:
+            row.fail("customer", _("A sales record names its customer or its deal."))
         values.update(customer=customer, deal=deal, external_id=ext)
         if owner is not None:
             values["owner"] = owner
