@@ -4,6 +4,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from sales.api import viewsets
+from sales.api.metrics import MetricsView
 
 app_name = "api"
 
@@ -18,6 +19,7 @@ router.register("products", viewsets.ProductViewSet, basename="product")
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("metrics/", MetricsView.as_view(), name="metrics"),
     path("token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

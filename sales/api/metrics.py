@@ -1,0 +1,228 @@
+"""GET /api/metrics/: the dashboard's indicators and pipeline metrics for a scope, as JSON.
+
+The numbers come from ``sales.metrics.overview`` over ``visible_sources(user)``, the same call the
+dashboard makes, so the page and the API cannot disagree.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sales.metrics import Scope, overview, visible_sources
+from sales.models import Team
+from sales.views.dashboard import preset_period
+from sales.visibility import is_admin, is_manager, visible_owners
+
+# The metrics walk months and day bounds; dates far outside business history only overflow.
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(2200, 12, 31)
+MONEY = {"max_digits": 20, "decimal_places": 2}
+FRACTION = {"max_digits": 12, "decimal_places": 4, "allow_null": True}
+
+
+class MetricsQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text=_("First day; the current quarter by default."))
+    end = serializers.DateField(required=False, help_text=_("Last day (inclusive)."))
+    team = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    owner = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    region = serializers.CharField(required=False, max_length=100)
+    channel = serializers.CharField(required=False, max_length=100)
+    category = serializers.CharField(required=False, max_length=100, help_text=_("Product category."))
+
+    def validate(self, attrs: dict) -> dict:
+        user = self.context["request"].user
+        today = timezone.localdate()
+        start, end = preset_period("quarter", today)
+        start, end = attrs.get("start", start), attrs.get("end", end)
+        errors = {}
+        for name, day in (("start", start), ("end", end)):
+            if not EARLIEST <= day <= LATEST:
+                errors[name] = _("Choose a date between 1900 and 2200.")
+        if not errors and end < start:
+            errors["end"] = _("The period must end on or after its start.")
+        team = attrs.get("team")
+        if team is not None and not Team.objects.visible_to(user).filter(pk=team).exists():
+            errors["team"] = _("No team with id %(id)s that you can see.") % {"id": team}
+        owner = attrs.get("owner")
+        owners = visible_owners(user)
+        users = get_user_model().objects.filter(pk=owner)
+        if owner is not None and owners is not None and not users.filter(pk__in=owners).exists():
+            errors["owner"] = _("No rep with id %(id)s that you can see.") % {"id": owner}
+        if errors:
+            raise serializers.ValidationError(errors)
+        texts = {k: attrs.get(k, "").replace("\x00", "").strip() for k in ("region", "channel", "category")}
+        if not (is_admin(user) or is_manager(user)):
+            # A rep's dashboard is their own book, with their own plan; the API says the same.
+            return {"scope": Scope(start, end, owner_id=user.pk, **texts)}
+        return {"scope": Scope(start, end, team_id=team, owner_id=owner, **texts)}
+
+
+class ScopeSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    team_id = serializers.IntegerField(allow_null=True)
+    owner_id = serializers.IntegerField(allow_null=True)
+    region = serializers.CharField()
+    channel = serializers.CharField()
+    category = serializers.CharField()
+
+
+class PlanRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    target_ratio = serializers.DecimalField(max_digits=8, decimal_places=4)
+    activity_ratio = serializers.DecimalField(max_digits=8, decimal_places=4)
+    revenue_quota = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+
+
+class IndicatorsSerializer(serializers.Serializer):
+    """R, T, A, E (money) and F (percent); null means "not available"."""
+
+    need = serializers.DecimalField(**MONEY, allow_null=True, help_text="R: average customer need")
+    target = serializers.DecimalField(**MONEY, allow_null=True, help_text="T = R × M")
+    activity_plan = serializers.DecimalField(**MONEY, allow_null=True, help_text="A = T × P")
+    execution = serializers.DecimalField(**MONEY, allow_null=True, help_text="E: average sales record")
+    effectiveness = serializers.DecimalField(**MONEY, allow_null=True, help_text="F = E / T × 100 (percent)")
+
+
+class IndicatorReportSerializer(serializers.Serializer):
+    indicators = IndicatorsSerializer()
+    customers = serializers.IntegerField(help_text="Customers in scope with a need.")
+    records = serializers.IntegerField(help_text="Sales records in scope and period.")
+
+
+class DealSummarySerializer(serializers.Serializer):
+    won_revenue = serializers.DecimalField(**MONEY)
+    deals_won = serializers.IntegerField()
+    deals_lost = serializers.IntegerField()
+    win_rate = serializers.DecimalField(**FRACTION, help_text="won / (won + lost), a fraction")
+    average_won = serializers.DecimalField(**MONEY, allow_null=True)
+    open_deals = serializers.IntegerField()
+    open_amount = serializers.DecimalField(**MONEY)
+    weighted_amount = serializers.DecimalField(**MONEY)
+
+
+class SalesCycleSerializer(serializers.Serializer):
+    deals = serializers.IntegerField()
+    mean_days = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    median_days = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+
+
+class AttainmentSerializer(serializers.Serializer):
+    won_revenue = serializers.DecimalField(**MONEY)
+    quota = serializers.DecimalField(**MONEY, allow_null=True)
+    attainment = serializers.DecimalField(**FRACTION)
+    elapsed = serializers.DecimalField(max_digits=12, decimal_places=4)
+    pace = serializers.DecimalField(**FRACTION)
+
+
+class ForecastMonthSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    deals = serializers.IntegerField()
+    amount = serializers.DecimalField(**MONEY)
+    weighted = serializers.DecimalField(**MONEY)
+    target = serializers.DecimalField(**MONEY, allow_null=True)
+
+
+class ForecastSerializer(serializers.Serializer):
+    months = ForecastMonthSerializer(many=True)
+    amount = serializers.DecimalField(**MONEY)
+    weighted = serializers.DecimalField(**MONEY)
+    deals = serializers.IntegerField()
+
+
+class FunnelStepSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    reached = serializers.IntegerField()
+    conversion = serializers.DecimalField(**FRACTION)
+
+
+class StageTimeSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    stays = serializers.IntegerField()
+    mean_days = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+
+
+class ActivityKindSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    planned = serializers.IntegerField()
+    done = serializers.IntegerField()
+
+
+class ActivitySummarySerializer(serializers.Serializer):
+    rows = ActivityKindSerializer(many=True)
+    planned = serializers.IntegerField()
+    done = serializers.IntegerField()
+    quota = serializers.IntegerField(allow_null=True)
+    attainment = serializers.DecimalField(**FRACTION)
+
+
+class RiskCountsSerializer(serializers.Serializer):
+    stale = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    slipped = serializers.IntegerField()
+    at_risk = serializers.IntegerField()
+
+
+class RiskRowSerializer(serializers.Serializer):
+    deal = serializers.IntegerField(source="deal.pk")
+    title = serializers.CharField(source="deal.title")
+    amount = serializers.DecimalField(source="deal.amount", **MONEY)
+    stale = serializers.BooleanField()
+    overdue = serializers.BooleanField()
+    slipped = serializers.BooleanField()
+
+
+class LeaderRowSerializer(serializers.Serializer):
+    owner_id = serializers.IntegerField()
+    name = serializers.CharField()
+    won_revenue = serializers.DecimalField(**MONEY)
+    deals_won = serializers.IntegerField()
+    deals_lost = serializers.IntegerField()
+    win_rate = serializers.DecimalField(**FRACTION)
+    activities_done = serializers.IntegerField()
+    quota = serializers.DecimalField(**MONEY, allow_null=True)
+    attainment = serializers.DecimalField(**FRACTION)
+
+
+class MetricsSerializer(serializers.Serializer):
+    scope = ScopeSerializer()
+    plan = PlanRefSerializer(allow_null=True)
+    indicators = IndicatorReportSerializer()
+    summary = DealSummarySerializer()
+    cycle = SalesCycleSerializer()
+    attainment = AttainmentSerializer()
+    forecast = ForecastSerializer()
+    funnel = FunnelStepSerializer(many=True)
+    stage_times = StageTimeSerializer(many=True)
+    activities = ActivitySummarySerializer()
+    risk = RiskCountsSerializer()
+    risk_rows = RiskRowSerializer(many=True)
+    leaders = LeaderRowSerializer(many=True)
+
+
+class MetricsView(APIView):
+    """The five indicators and the pipeline metrics over a scope, limited to what the user may see."""
+
+    @extend_schema(parameters=[MetricsQuerySerializer], responses=MetricsSerializer)
+    def get(self, request: Request) -> Response:
+        query = MetricsQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        data = overview(
+            visible_sources(request.user),
+            query.validated_data["scope"],
+            today=timezone.localdate(),
+            stale_days=settings.CRM_STALE_DAYS,
+        )
+        return Response(MetricsSerializer(data).data)
