@@ -20,8 +20,17 @@ class SalesRecordFilterForm(forms.Form):
     category = forms.CharField(label=_("Product category"), required=False, max_length=100)
     region = forms.CharField(label=_("Region"), required=False, max_length=100)
     channel = forms.CharField(label=_("Channel"), required=False, max_length=100)
-    start = forms.DateField(label=_("Sold from"), required=False)
-    end = forms.DateField(label=_("Sold until"), required=False)
+    start = forms.DateField(
+        label=_("Sold from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("Sold until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control form-control-sm")
 
     def clean_q(self) -> str:
         # NUL bytes are refused by PostgreSQL; nobody searches for them on purpose.

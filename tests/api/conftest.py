@@ -29,9 +29,3 @@ def admin_api(admin_user):
     client = APIClient()
     client.force_authenticate(admin_user)
     return client
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The factories hash a password for every user; the default hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
