@@ -55,7 +55,8 @@ def indicators_from_means(
     target = need * Decimal(target_ratio) if need is not None and target_ratio is not None else None
     activity = target * Decimal(activity_ratio) if target is not None and activity_ratio is not None else None
     effectiveness = None
-    if execution is not None and target:
+    # A target that rounds to 0.00 counts as zero: F would be a huge number against a shown T of 0.
+    if execution is not None and target is not None and cents(target) > 0:
         effectiveness = (execution / target * 100).quantize(PERCENT, rounding=ROUND_HALF_UP)
     return Indicators(
         need=cents(need),

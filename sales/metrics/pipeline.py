@@ -15,19 +15,17 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
+    Window,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Lag, TruncMonth
 
 from sales.metrics.scope import (
     Scope,
     Sources,
     add_months,
     cents,
-    day_bounds,
     deal_q,
     month_start,
     months_between,
@@ -288,47 +286,44 @@ class StageTime:
     stage_id: int
     key: str
     name: str
-    stays: int  # stays in the stage that ended in the period
+    stays: int  # ended stays in the stage, deals opened in the period
     mean_days: Decimal | None
 
 
 def time_in_stage(sources: Sources, scope: Scope, stages: list) -> tuple[StageTime, ...]:
-    """Mean days between entering a stage and leaving it, over the stays that ended in the period.
+    """Mean days between entering a stage and leaving it, over the deals opened in the period.
 
-    A stay ends with the next row of the deal in the ledger (a move, or the loss); its start is the
-    row before it. Ties in time are broken by id, the order rows were written in.
+    The same cohort as the funnel. A stay starts with a row of the deal's ledger and ends with the
+    next one (a move, or the loss); stays not ended yet are left out. One query: a window function
+    pairs each row with the one before it, and one conditional average per stage reads the pairs.
     """
-    lo, hi = day_bounds(scope.start, scope.end)
-    previous = (
-        sources.stage_changes.model.objects.filter(deal=OuterRef("deal"))
-        .filter(
-            Q(changed_at__lt=OuterRef("changed_at"))
-            | Q(changed_at=OuterRef("changed_at"), pk__lt=OuterRef("pk"))
-        )
-        .order_by("-changed_at", "-pk")
-        .values("changed_at")[:1]
+    entered = Window(
+        Lag("changed_at"), partition_by=[F("deal_id")], order_by=[F("changed_at").asc(), F("pk").asc()]
     )
-    rows = (
+    stay = ExpressionWrapper(F("changed_at") - F("entered"), output_field=DurationField())
+    aggregates = {}
+    for stage in stages:
+        aggregates[f"n{stage.pk}"] = Count("pk", filter=Q(from_stage=stage.pk))
+        aggregates[f"mean{stage.pk}"] = Avg(stay, filter=Q(from_stage=stage.pk))
+    row = (
         sources.stage_changes.filter(deal_q(scope, "deal__"))
-        .filter(from_stage__isnull=False, changed_at__gte=lo, changed_at__lt=hi)
-        .annotate(entered=Subquery(previous))
-        .annotate(stay=ExpressionWrapper(F("changed_at") - F("entered"), output_field=DurationField()))
-        .values("from_stage")
-        .annotate(n=Count("pk", filter=Q(entered__isnull=False)), mean=Avg("stay"))
-        .order_by()
+        .filter(deal__opened_on__gte=scope.start, deal__opened_on__lte=scope.end)
+        .annotate(entered=entered)
+        .filter(entered__isnull=False)
+        .aggregate(**aggregates)
+        if stages
+        else {}
     )
-    found = {r["from_stage"]: r for r in rows}
     day = datetime.timedelta(days=1)
     result = []
     for stage in stages:
-        row = found.get(stage.pk)
-        mean = row["mean"] if row else None
+        mean = row[f"mean{stage.pk}"]
         result.append(
             StageTime(
                 stage_id=stage.pk,
                 key=stage.key,
                 name=stage.name,
-                stays=row["n"] if row else 0,
+                stays=row[f"n{stage.pk}"],
                 mean_days=ratio(mean / datetime.timedelta(seconds=1), day.total_seconds(), "0.1")
                 if mean is not None
                 else None,

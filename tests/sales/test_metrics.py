@@ -251,7 +251,7 @@ def test_funnel_counts_deals_opened_in_the_period_that_reached_each_stage(seen):
     assert [s.conversion for s in steps] == [None, D("0.75"), D("0.6667"), D("1")]
 
 
-def test_time_in_stage_averages_the_stays_that_ended_in_the_period(seen):
+def test_time_in_stage_averages_the_stays_of_deals_opened_in_the_period(seen):
     times = {t.key: t for t in time_in_stage(seen, Q1, list(Stage.objects.all()))}
     # lead: d1 5, d2 2, d3 10 (then lost), d4 4 days -> 5.25; understand: 5, 3; choose: 5, 25
     assert (times["lead"].stays, times["lead"].mean_days) == (4, D("5.3"))

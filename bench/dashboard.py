@@ -1,0 +1,112 @@
+"""Benchmark of the manager dashboard: server time and query count at a given number of deals.
+
+Seeds the database named by DATABASE_URL with ``seed_demo`` (bulk inserts), renders the dashboard as
+the demo manager with Django's test client, and prints p50/p95 server time and the query count.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench \
+        .venv/bin/python bench/dashboard.py --deals 100000 --runs 30
+
+Budget (design.md): p95 <= 300 ms at 100k deals on PostgreSQL, the same query count at any size.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--deals", type=int, default=10_000, help="number of deals to seed")
+    parser.add_argument("--customers", type=int, default=None, help="customers to seed (default deals / 10)")
+    parser.add_argument("--runs", type=int, default=30, help="timed renders per period")
+    parser.add_argument("--periods", default="quarter,year", help="comma-separated period presets to time")
+    parser.add_argument("--no-seed", action="store_true", help="keep the data already in the database")
+    parser.add_argument("--slowest", type=int, default=5, help="print the N slowest queries of one render")
+    return parser.parse_args()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class QueryLog:
+    """Times every query of a request (the request_started signal empties ``connection.queries``)."""
+
+    def __init__(self):
+        self.entries: list[tuple[float, str]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.entries.append(((time.perf_counter() - started) * 1000, sql))
+
+
+def main() -> None:
+    args = parse_args()
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    from django.urls import reverse
+
+    from sales.models import Deal
+
+    setup_test_environment()  # lets the test client run against this database without a test runner
+    call_command("migrate", verbosity=0)
+    if not args.no_seed:
+        customers = args.customers or max(1, args.deals // 10)
+        started = time.perf_counter()
+        call_command("seed_demo", customers=customers, deals=args.deals, verbosity=0)
+        print(f"seeded {customers} customers and {args.deals} deals in {time.perf_counter() - started:.1f} s")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Fresh statistics after a bulk load, as autovacuum would give a running server.
+            cursor.execute("ANALYZE")
+    print(f"database: {connection.vendor}, deals: {Deal.objects.count()}")
+
+    manager = get_user_model().objects.get(username="manager")
+    client = Client()
+    client.force_login(manager)
+    url = reverse("sales:dashboard")
+    for period in args.periods.split(","):
+        params = {"period": period}
+        for _ in range(3):  # warm up connections, caches and template loading
+            assert client.get(url, params).status_code == 200
+        queries = QueryLog()
+        with connection.execute_wrapper(queries):
+            client.get(url, params)
+        timings = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            response = client.get(url, params)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        print(
+            f"period={period:8} runs={args.runs} p50={statistics.median(timings):.0f} ms "
+            f"p95={percentile(timings, 0.95):.0f} ms max={max(timings):.0f} ms queries={len(queries.entries)}"
+        )
+        for ms, sql in sorted(queries.entries, reverse=True)[: args.slowest]:
+            print(f"    {ms:7.1f} ms  {sql[:110]}")
+
+
+if __name__ == "__main__":
+    main()
