@@ -8,7 +8,9 @@ from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
-from sales.models import Activity, SalesPlan
+from customers.models import Customer
+from sales.filters import RISKS, CustomerFilterForm, DealFilterForm
+from sales.models import Activity, Deal, SalesPlan
 from sales.record_filters import MAX_ID, clean_filters
 
 
@@ -119,64 +121,53 @@ SALES_RECORD_PARAMETERS = [
 ]
 
 
-class CustomerFilterForm(forms.Form):
-    q = _text()
-    owner = _id()
-    region = _text()
-    channel = _text()
-    industry = _text()
-    kind = _text()
+def _choices(form_class: type[forms.Form], name: str) -> list[str]:
+    return [value for value, _label in form_class.base_fields[name].choices if value]
 
 
-class DealFilterForm(forms.Form):
-    q = _text()
-    status = _text()
-    stage = _text()
-    owner = _id()
-    customer = _id()
-    closing_from = forms.DateField(required=False)
-    closing_to = forms.DateField(required=False)
-
-
-def filter_customers(qs: QuerySet, params, *, user) -> QuerySet:
-    f = clean_filters(CustomerFilterForm, params)
-    if f.get("q"):
-        qs = qs.search(_no_nul(f["q"]))
-    for key, lookup in (
-        ("owner", "owner_id"),
-        ("region", "region__iexact"),
-        ("channel", "channel__iexact"),
-        ("industry", "industry__iexact"),
-        ("kind", "kind"),
-    ):
-        if key in f:
-            qs = qs.filter(**{lookup: _no_nul(str(f[key])) if isinstance(f[key], str) else f[key]})
-    return qs
-
-
-def filter_deal_list(qs: QuerySet, params, *, user) -> QuerySet:
-    f = clean_filters(DealFilterForm, params)
-    if f.get("q"):
-        qs = qs.search(_no_nul(f["q"]))
-    for key, lookup in (
-        ("status", "status"),
-        ("stage", "stage__key"),
-        ("owner", "owner_id"),
-        ("customer", "customer_id"),
-        ("closing_from", "expected_close__gte"),
-        ("closing_to", "expected_close__lte"),
-    ):
-        if key in f:
-            qs = qs.filter(**{lookup: _no_nul(f[key]) if isinstance(f[key], str) else f[key]})
-    return qs
-
-
+# The parameters of sales.filters.filter_deals / filter_customers, the same as the list pages'.
 DEAL_PARAMETERS = [
     _param("q", description="Text in the title or customer name."),
-    _param("status", enum=["open", "won", "lost"]),
-    _param("stage", description="Stage key."),
+    _param("status", enum=Deal.Status.values),
+    OpenApiParameter(
+        "stage",
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        many=True,
+        explode=True,
+        description="Stage key; repeat for several stages.",
+    ),
     _param("owner", OpenApiTypes.INT),
+    _param("team", OpenApiTypes.INT, "Deals owned by the team's members and manager."),
     _param("customer", OpenApiTypes.INT),
-    _param("closing_from", OpenApiTypes.DATE, "Expected close on or after."),
-    _param("closing_to", OpenApiTypes.DATE, "Expected close on or before."),
+    _param("region", description="The customer's region."),
+    _param("channel"),
+    _param("category", description="Product category."),
+    _param("closed_from", OpenApiTypes.DATE),
+    _param("closed_to", OpenApiTypes.DATE),
+    _param("close_from", OpenApiTypes.DATE, "Expected close on or after."),
+    _param("close_to", OpenApiTypes.DATE, "Expected close on or before."),
+    _param("opened_from", OpenApiTypes.DATE),
+    _param("opened_to", OpenApiTypes.DATE),
+    _param("reached", description="Deals that ever reached this stage key."),
+    _param("risk", enum=list(RISKS)),
+    _param(
+        "sort",
+        enum=_choices(DealFilterForm, "sort"),
+        description="A column; '-' for descending.",
+    ),
+]
+CUSTOMER_PARAMETERS = [
+    _param("q", description="Text in the name, email, phone or industry."),
+    _param("owner", OpenApiTypes.INT),
+    _param("team", OpenApiTypes.INT),
+    _param("region"),
+    _param("channel"),
+    _param("industry"),
+    _param("kind", enum=Customer.Kind.values),
+    _param(
+        "sort",
+        enum=_choices(CustomerFilterForm, "sort"),
+        description="A column; '-' for descending.",
+    ),
 ]

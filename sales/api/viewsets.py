@@ -1,7 +1,9 @@
 """API views. Every queryset starts from ``visible_to(request.user)``, so another rep's id is a 404."""
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -15,6 +17,7 @@ from customers.models import Contact, Customer
 from sales.actions import create_deal
 from sales.api import filters, serializers
 from sales.api.permissions import PlansAreWrittenByManagers
+from sales.filters import filter_customers, filter_deals
 from sales.history import record_changes, snapshot
 from sales.models import Activity, Deal, DealError, Product, SalesPlan, SalesRecord, Stage, StaleEdit
 from sales.record_filters import filter_sales_records
@@ -71,25 +74,14 @@ class HistoryMixin:
         record_changes(obj, before, by=self.request.user)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            filters._param("q", description="Text in the name, email, phone or industry."),
-            filters._param("owner", filters.OpenApiTypes.INT),
-            filters._param("region"),
-            filters._param("channel"),
-            filters._param("industry"),
-            filters._param("kind", enum=Customer.Kind.values),
-        ]
-    )
-)
+@extend_schema_view(list=extend_schema(parameters=filters.CUSTOMER_PARAMETERS))
 class CustomerViewSet(HistoryMixin, VisibleModelViewSet):
     model = Customer
     related = ("owner",)
     serializer_class = serializers.CustomerSerializer
 
     def filter_list(self, qs, params):
-        return filters.filter_customers(qs, params, user=self.request.user)
+        return filter_customers(qs, params)[0]
 
 
 @extend_schema_view(list=extend_schema(parameters=filters.CONTACT_PARAMETERS))
@@ -181,7 +173,13 @@ class DealViewSet(
             "customer", "owner", "stage", "product"
         )
         if self.action == "list":
-            qs = filters.filter_deal_list(qs, self.request.query_params, user=self.request.user)
+            qs, _applied = filter_deals(
+                qs,
+                self.request.query_params,
+                user=self.request.user,
+                today=timezone.localdate(),
+                stale_days=settings.CRM_STALE_DAYS,
+            )
         return qs
 
     def _input(self, serializer_class, **kwargs):

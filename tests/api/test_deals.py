@@ -167,3 +167,11 @@ def test_a_deal_can_name_a_catalogue_product(api, rep):
     response = api.post("/api/deals/", {"title": "x", "customer": customer.pk, "product": product.pk})
     assert response.status_code == 201
     assert response.data["product_name"] == product.name
+
+
+def test_the_deal_list_takes_the_list_pages_filters_and_sort(api, rep):
+    DealFactory(owner=rep, customer__owner=rep, title="Small", amount=Decimal("10"), stage="lead")
+    DealFactory(owner=rep, customer__owner=rep, title="Big", amount=Decimal("900"), stage="choose")
+    DealFactory(owner=rep, customer__owner=rep, title="Middle", amount=Decimal("50"), stage="understand")
+    response = api.get("/api/deals/?stage=lead&stage=choose&sort=-amount")
+    assert [d["title"] for d in response.data["results"]] == ["Big", "Small"]

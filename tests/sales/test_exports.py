@@ -139,6 +139,15 @@ def test_exports_need_a_signed_in_user(client):
 def test_the_deal_export_runs_a_fixed_number_of_queries(rep_client, rep, django_assert_num_queries, rows):
     for _ in range(rows):
         DealFactory(owner=rep, customer__owner=rep)
-    # session, user, then one query for the deals with customer, owner, stage and product joined
-    with django_assert_num_queries(3):
+    # session, user, the stage keys (the list filters check stage values against them), then one
+    # query for the deals with customer, owner, stage and product joined
+    with django_assert_num_queries(4):
         b"".join(rep_client.get("/deals/export/", {"format": "csv"}).streaming_content)
+
+
+def test_the_customer_export_follows_the_list_filters_and_sort(rep_client, rep):
+    CustomerFactory(owner=rep, name="Beta", region="North")
+    CustomerFactory(owner=rep, name="Alpha", region="North")
+    CustomerFactory(owner=rep, name="Gamma", region="South")
+    rows = _csv_rows(rep_client.get("/customers/export/", {"region": "north", "sort": "-name"}))
+    assert [r[1] for r in rows[1:]] == ["Beta", "Alpha"]
