@@ -15,6 +15,8 @@ class KindImporter:
     simple_fields: tuple[str, ...] = ()
     # Whether customers and deals get change-history rows, as edits in the browser do.
     logs_history = False
+    # Whether each new row also gets a "created" history row (see DealImporter for why not always).
+    logs_creations = True
 
     def __init__(self, ctx: Context, report: ImportReport):
         self.ctx = ctx
@@ -75,7 +77,6 @@ class KindImporter:
     def changed_fields(obj, values: dict) -> dict:
         out = {}
         for name, value in values.items():
-            current = getattr(obj, name)
             field = obj._meta.get_field(name)
             if field.is_relation:
                 # Compared by id; kept as the object, which may be one this import is about to add.
@@ -84,22 +85,22 @@ class KindImporter:
                 continue
             if value is None and not field.null:
                 value = field.get_default()
-            if current != value:
+            if getattr(obj, name) != value:
                 out[name] = value
         return out
 
     def log_created(self, objects: list) -> None:
-        if not self.logs_history or not objects:
+        if not (self.logs_history and self.logs_creations) or not objects:
             return
         ctype = ContentType.objects.get_for_model(self.model)
         by = self.ctx.user if self.ctx.user is not None and self.ctx.user.is_authenticated else None
         ChangeLog.objects.bulk_create(
             [
                 ChangeLog(
-                    content_type=ctype,
+                    content_type_id=ctype.pk,
                     object_id=obj.pk,
                     action=ChangeLog.Action.CREATED,
-                    changed_by=by,
+                    changed_by_id=by.pk if by is not None else None,
                     changes={k: ["", v] for k, v in snapshot(obj).items() if v != ""},
                 )
                 for obj in objects

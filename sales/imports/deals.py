@@ -79,11 +79,9 @@ def build_new_deal(v: DealValues, book: StageBook, *, by) -> NewDeal:
     first = book.first
     overridden = v.probability is not None
     deal = Deal(
-        customer=v.customer,
         title=v.title,
-        owner=v.owner,
         amount=v.amount,
-        stage=first,
+        stage_id=first.pk,
         probability=v.probability if overridden else first.default_probability,
         probability_overridden=overridden,
         status=Deal.Status.OPEN,
@@ -93,10 +91,10 @@ def build_new_deal(v: DealValues, book: StageBook, *, by) -> NewDeal:
         original_expected_close=v.expected_close,
         closed_on=None,
         channel=v.channel,
-        product=v.product,
         external_id=v.external_id,
         version=1,
     )
+    _link(deal, customer=v.customer, owner=v.owner, product=v.product)
     changes = [_change(deal, None, start_of_day(v.opened_on), by)]
     record = None
     if v.status == Deal.Status.WON:
@@ -104,14 +102,8 @@ def build_new_deal(v: DealValues, book: StageBook, *, by) -> NewDeal:
         deal.status = Deal.Status.WON
         deal.closed_on = v.closed_on
         changes.append(_change(deal, first, start_of_day(v.closed_on), by))
-        record = SalesRecord(
-            deal=deal,
-            customer=v.customer,
-            owner=v.owner,
-            product=v.product,
-            amount=deal.amount,
-            sold_on=v.closed_on,
-        )
+        record = SalesRecord(deal=deal, amount=deal.amount, sold_on=v.closed_on)
+        _link(record, customer=v.customer, owner=v.owner, product=v.product)
     else:
         if v.stage != first:
             _move(deal, v.stage)
@@ -121,25 +113,37 @@ def build_new_deal(v: DealValues, book: StageBook, *, by) -> NewDeal:
             deal.lost_reason = v.lost_reason
             deal.closed_on = v.closed_on
             deal.version += 1
-            changes.append(_change(deal, deal.stage, start_of_day(v.closed_on), by))
+            changes.append(_change(deal, v.stage, start_of_day(v.closed_on), by))
     return NewDeal(deal, changes, record)
 
 
+def _link(obj, **related) -> None:
+    """Set foreign keys by id when the row exists (cheap) and by object when this import adds it."""
+    for name, value in related.items():
+        if value is None:
+            setattr(obj, f"{name}_id", None)
+        elif value.pk is not None:
+            setattr(obj, f"{name}_id", value.pk)
+        else:
+            setattr(obj, name, value)
+
+
 def _move(deal: Deal, stage: Stage) -> None:
-    deal.stage = stage
+    deal.stage_id = stage.pk
     if not deal.probability_overridden:
         deal.probability = stage.default_probability
     deal.version += 1
 
 
 def _change(deal: Deal, from_stage, at: datetime.datetime, by) -> StageChange:
+    # Ids rather than objects where they are known: it halves the cost of building 100k rows.
     return StageChange(
         deal=deal,
-        from_stage=from_stage,
-        to_stage=deal.stage,
+        from_stage_id=from_stage.pk if from_stage is not None else None,
+        to_stage_id=deal.stage_id,
         status=deal.status,
         changed_at=at,
-        changed_by=by,
+        changed_by_id=by.pk if by is not None else None,
         amount=deal.amount,
         probability=deal.probability,
         expected_close=deal.expected_close,
@@ -149,6 +153,9 @@ def _change(deal: Deal, from_stage, at: datetime.datetime, by) -> StageChange:
 class DealImporter(KindImporter):
     model = Deal
     logs_history = True
+    # An imported deal's entry stage change already says who brought it in; a "created" history row
+    # per deal on top would double the time of a 100k-row import. Updates are logged as usual.
+    logs_creations = False
 
     def __init__(self, ctx, report):
         super().__init__(ctx, report)
@@ -343,7 +350,7 @@ class DealImporter(KindImporter):
     def write(self, plans: list) -> None:
         new = [p for p in plans if isinstance(p, NewDeal)]
         deals = [p.deal for p in new]
-        Deal.objects.bulk_create(deals, batch_size=2000)
+        Deal.objects.bulk_create(deals, batch_size=5000)
         StageChange.objects.bulk_create([c for p in new for c in p.changes], batch_size=5000)
         SalesRecord.objects.bulk_create([p.record for p in new if p.record], batch_size=5000)
         self.log_created(deals)

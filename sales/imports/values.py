@@ -5,6 +5,7 @@ message is the reason shown to the user beside the row and column.
 """
 
 import datetime
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -84,6 +85,12 @@ def parse_bool(text: str, style: str) -> bool:
 
 
 def _strptime(text: str, formats: tuple[str, ...] | list[str]) -> datetime.datetime:
+    return _strptime_cached(text, tuple(formats))
+
+
+# A large file repeats the same few thousand dates; strptime is the slow part of reading them.
+@functools.lru_cache(maxsize=65536)
+def _strptime_cached(text: str, formats: tuple[str, ...]) -> datetime.datetime:
     for fmt in formats:
         try:
             return datetime.datetime.strptime(text, fmt)
@@ -116,6 +123,7 @@ def parse_datetime(
     return value
 
 
+@functools.lru_cache(maxsize=65536)
 def start_of_day(day: datetime.date) -> datetime.datetime:
     """Midnight of ``day`` in the current zone, so ``timezone.localdate`` gives ``day`` back."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
