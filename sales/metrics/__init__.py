@@ -21,14 +21,15 @@ from sales.metrics.people import (
     LeaderRow,
     RiskCounts,
     RiskRow,
+    activities_by_owner,
     activity_summary,
+    count_risks,
     leaderboard,
-    overdue_q,
+    rank_reps,
     risk_counts,
     risk_list,
     risky_deals,
-    slipped_q,
-    stale_q,
+    summarize_activities,
 )
 from sales.metrics.pipeline import (
     Attainment,
@@ -41,14 +42,17 @@ from sales.metrics.pipeline import (
     StageTime,
     attainment,
     deal_summary,
+    deals_by_owner,
     elapsed_share,
     forecast,
     funnel,
     sales_cycle,
+    stage_flow,
+    summarize_deals,
     time_in_stage,
     won_trend,
 )
-from sales.metrics.scope import Scope, Sources, visible_sources
+from sales.metrics.scope import Scope, Sources, overdue_q, slipped_q, stale_q, visible_sources
 
 __all__ = [
     "ActivityKindRow",
@@ -69,7 +73,14 @@ __all__ = [
     "Scope",
     "Sources",
     "StageTime",
+    "activities_by_owner",
     "activity_summary",
+    "count_risks",
+    "deals_by_owner",
+    "rank_reps",
+    "stage_flow",
+    "summarize_activities",
+    "summarize_deals",
     "attainment",
     "candidate_plans",
     "choose_plan",

@@ -9,10 +9,11 @@ from sales.metrics.people import (
     LeaderRow,
     RiskCounts,
     RiskRow,
-    activity_summary,
-    leaderboard,
-    risk_counts,
+    activities_by_owner,
+    count_risks,
+    rank_reps,
     risk_list,
+    summarize_activities,
 )
 from sales.metrics.pipeline import (
     Attainment,
@@ -23,11 +24,11 @@ from sales.metrics.pipeline import (
     SalesCycle,
     StageTime,
     attainment,
-    deal_summary,
+    deals_by_owner,
     forecast,
-    funnel,
     sales_cycle,
-    time_in_stage,
+    stage_flow,
+    summarize_deals,
     won_trend,
 )
 from sales.metrics.scope import Scope, Sources
@@ -53,12 +54,15 @@ class Overview:
 
 
 def overview(sources: Sources, scope: Scope, *, today: datetime.date, stale_days: int) -> Overview:
-    """One query per widget (about fifteen in all), whatever the number of deals."""
+    """Twelve queries, whatever the number of deals: the widgets share their grouped queries."""
     has_data = sources.deals.exists() or sources.customers.exists()
     stages = list(sources.stages)
     plans = candidate_plans(sources.plans, scope)
     plan = choose_plan(plans, scope)
-    summary = deal_summary(sources, scope)
+    by_owner = deals_by_owner(sources, scope, today=today, stale_days=stale_days)
+    activities = activities_by_owner(sources, scope)
+    summary = summarize_deals(by_owner)
+    funnel, stage_times = stage_flow(sources, scope, stages)
     return Overview(
         scope=scope,
         has_data=has_data,
@@ -69,10 +73,10 @@ def overview(sources: Sources, scope: Scope, *, today: datetime.date, stale_days
         attainment=attainment(summary.won_revenue, plan, scope, today),
         forecast=forecast(sources, scope, plan),
         trend=won_trend(sources, scope),
-        funnel=funnel(sources, scope, stages),
-        stage_times=time_in_stage(sources, scope, stages),
-        activities=activity_summary(sources, scope, plan),
-        risk=risk_counts(sources, scope, today=today, stale_days=stale_days),
+        funnel=funnel,
+        stage_times=stage_times,
+        activities=summarize_activities(activities, plan, sources.activities.model.Kind),
+        risk=count_risks(by_owner),
         risk_rows=risk_list(sources, scope, today=today, stale_days=stale_days),
-        leaders=leaderboard(sources, scope, rep_plans(plans, scope)),
+        leaders=rank_reps(by_owner, activities, rep_plans(plans, scope)),
     )

@@ -4,9 +4,21 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
-from sales.metrics.scope import Scope, Sources, activity_q, cents, day_bounds, deal_q, ratio
+from sales.metrics.pipeline import OWNER_NAMES, ZERO, OwnerDeals, deals_by_owner, display_name
+from sales.metrics.scope import (
+    Scope,
+    Sources,
+    activity_q,
+    day_bounds,
+    deal_q,
+    overdue_q,
+    ratio,
+    slipped_q,
+    stale_flag_q,
+    stale_q,
+)
 
 
 @dataclass(frozen=True)
@@ -26,25 +38,51 @@ class ActivitySummary:
     attainment: Decimal | None  # done / quota
 
 
-def activity_summary(sources: Sources, scope: Scope, plan) -> ActivitySummary:
+@dataclass(frozen=True)
+class OwnerActivities:
+    owner_id: int
+    name: str
+    kind: str
+    planned: int
+    done: int
+
+
+def activities_by_owner(sources: Sources, scope: Scope) -> tuple[OwnerActivities, ...]:
+    """One grouped query (rep × type) feeding both the activities card and the leaderboard."""
     lo, hi = day_bounds(scope.start, scope.end)
     due = Q(due_at__gte=lo, due_at__lt=hi)
     done = Q(done_at__gte=lo, done_at__lt=hi)
     rows = (
         sources.activities.filter(activity_q(scope))
         .filter(due | done)
-        .values("kind")
+        .values("owner", "kind", *OWNER_NAMES)
         .annotate(planned=Count("pk", filter=due), done=Count("pk", filter=done))
         .order_by()
     )
-    found = {r["kind"]: r for r in rows}
-    kinds = sources.activities.model.Kind
+    return tuple(
+        OwnerActivities(
+            owner_id=r["owner"],
+            name=display_name(*(r[n] for n in OWNER_NAMES)),
+            kind=r["kind"],
+            planned=r["planned"],
+            done=r["done"],
+        )
+        for r in rows
+    )
+
+
+def summarize_activities(rows: tuple[OwnerActivities, ...], plan, kinds) -> ActivitySummary:
+    planned: dict[str, int] = {}
+    done: dict[str, int] = {}
+    for row in rows:
+        planned[row.kind] = planned.get(row.kind, 0) + row.planned
+        done[row.kind] = done.get(row.kind, 0) + row.done
     entries = tuple(
         ActivityKindRow(
             kind=kind.value,
             label=str(kind.label),
-            planned=found[kind.value]["planned"] if kind.value in found else 0,
-            done=found[kind.value]["done"] if kind.value in found else 0,
+            planned=planned.get(kind.value, 0),
+            done=done.get(kind.value, 0),
         )
         for kind in kinds
     )
@@ -59,30 +97,8 @@ def activity_summary(sources: Sources, scope: Scope, plan) -> ActivitySummary:
     )
 
 
-def stale_q(today: datetime.date, days: int) -> Q:
-    """Open deals older than ``days`` with no activity done on them in the last ``days`` days.
-
-    The deal list's ``risk=stale`` filter should use this too, so the count and the list agree.
-    The recent activities form one uncorrelated subquery, which the database hashes once instead of
-    probing the activity table for every open deal.
-    """
-    from sales.models import Activity
-
-    cutoff = today - datetime.timedelta(days=days)
-    lo, _ = day_bounds(cutoff, cutoff)
-    # NOT IN over a set holding NULL matches nothing, so activities without a deal stay out of it.
-    recent = Activity.objects.filter(deal__isnull=False, done_at__gte=lo).values("deal_id")
-    return Q(status="open", opened_on__lt=cutoff) & ~Q(pk__in=recent)
-
-
-def overdue_q(today: datetime.date) -> Q:
-    """Open deals whose expected close is already behind us."""
-    return Q(status="open", expected_close__lt=today)
-
-
-def slipped_q() -> Q:
-    """Open deals whose expected close was pushed back after they were opened."""
-    return Q(status="open", expected_close__gt=F("original_expected_close"))
+def activity_summary(sources: Sources, scope: Scope, plan) -> ActivitySummary:
+    return summarize_activities(activities_by_owner(sources, scope), plan, sources.activities.model.Kind)
 
 
 def _flag(condition: Q) -> ExpressionWrapper:
@@ -106,39 +122,49 @@ class RiskRow:
 
 
 def risky_deals(sources: Sources, scope: Scope, *, today: datetime.date, stale_days: int) -> QuerySet:
-    """Open deals in scope (any period: risk is about now) with their three risk flags annotated."""
-    stale, overdue, slipped = stale_q(today, stale_days), overdue_q(today), slipped_q()
+    """Open deals in scope (any period: risk is about now) that are stale, overdue or slipped."""
     return (
         sources.deals.filter(deal_q(scope))
         .open()
-        .annotate(is_stale=_flag(stale), is_overdue=_flag(overdue), is_slipped=_flag(slipped))
-        .filter(stale | overdue | slipped)
+        .filter(stale_q(today, stale_days) | overdue_q(today) | slipped_q())
+    )
+
+
+def count_risks(rows: tuple[OwnerDeals, ...]) -> RiskCounts:
+    return RiskCounts(
+        stale=sum(r.stale for r in rows),
+        overdue=sum(r.overdue for r in rows),
+        slipped=sum(r.slipped for r in rows),
+        at_risk=sum(r.at_risk for r in rows),
     )
 
 
 def risk_counts(sources: Sources, scope: Scope, *, today: datetime.date, stale_days: int) -> RiskCounts:
-    stale, overdue, slipped = stale_q(today, stale_days), overdue_q(today), slipped_q()
-    row = (
-        sources.deals.filter(deal_q(scope))
-        .open()
-        .aggregate(
-            stale=Count("pk", filter=stale),
-            overdue=Count("pk", filter=overdue),
-            slipped=Count("pk", filter=slipped),
-            at_risk=Count("pk", filter=stale | overdue | slipped),
-        )
-    )
-    return RiskCounts(**row)
+    return count_risks(deals_by_owner(sources, scope, today=today, stale_days=stale_days))
 
 
 def risk_list(
     sources: Sources, scope: Scope, *, today: datetime.date, stale_days: int, limit: int = 10
 ) -> tuple[RiskRow, ...]:
-    """The largest deals at risk, biggest first, with what puts each at risk."""
-    deals = (
+    """The largest deals at risk, biggest first, with what puts each at risk.
+
+    The top ``limit`` ids are picked in a subquery without joins; only those rows are joined to
+    their customer, owner and stage and get their flags.
+    """
+    top = (
         risky_deals(sources, scope, today=today, stale_days=stale_days)
+        .order_by("-amount", "expected_close", "pk")
+        .values("pk")[:limit]
+    )
+    deals = (
+        sources.deals.model.objects.filter(pk__in=top)
+        .annotate(
+            is_stale=_flag(stale_flag_q(today, stale_days)),
+            is_overdue=_flag(overdue_q(today)),
+            is_slipped=_flag(slipped_q()),
+        )
         .select_related("customer", "owner", "stage")
-        .order_by("-amount", "expected_close", "pk")[:limit]
+        .order_by("-amount", "expected_close", "pk")
     )
     return tuple(
         RiskRow(deal=d, stale=bool(d.is_stale), overdue=bool(d.is_overdue), slipped=bool(d.is_slipped))
@@ -159,57 +185,43 @@ class LeaderRow:
     attainment: Decimal | None
 
 
-def _display_name(first: str, last: str, username: str) -> str:
-    full = f"{first} {last}".strip()
-    return full or username
-
-
-def leaderboard(sources: Sources, scope: Scope, rep_plans: dict) -> tuple[LeaderRow, ...]:
-    """Per rep with closed deals or done activities in the period: two grouped queries."""
-    closed_in = Q(closed_on__gte=scope.start, closed_on__lte=scope.end)
-    names = ("owner__first_name", "owner__last_name", "owner__username")
-    deal_rows = (
-        sources.deals.filter(deal_q(scope))
-        .filter(closed_in)
-        .values("owner", *names)
-        .annotate(
-            won_n=Count("pk", filter=Q(status="won")),
-            won_sum=Sum("amount", filter=Q(status="won")),
-            lost_n=Count("pk", filter=Q(status="lost")),
-        )
-        .order_by()
-    )
-    lo, hi = day_bounds(scope.start, scope.end)
-    activity_rows = (
-        sources.activities.filter(activity_q(scope))
-        .filter(done_at__gte=lo, done_at__lt=hi)
-        .values("owner", *names)
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    people: dict[int, dict] = {}
-    for row in deal_rows:
-        people[row["owner"]] = {**row, "activities": 0}
+def rank_reps(
+    deal_rows: tuple[OwnerDeals, ...], activity_rows: tuple[OwnerActivities, ...], rep_plans: dict
+) -> tuple[LeaderRow, ...]:
+    """Reps with deals closed or activities done in the period, by won revenue."""
+    names: dict[int, str] = {}
+    done: dict[int, int] = {}
     for row in activity_rows:
-        entry = people.setdefault(row["owner"], {**row, "won_n": 0, "won_sum": None, "lost_n": 0})
-        entry["activities"] = row["n"]
+        names[row.owner_id] = row.name
+        done[row.owner_id] = done.get(row.owner_id, 0) + row.done
+    deals = {r.owner_id: r for r in deal_rows if r.won_n or r.lost_n}
+    names |= {r.owner_id: r.name for r in deals.values()}
     result = []
-    for owner_id, p in people.items():
-        won = cents(p["won_sum"] or 0)
+    for owner_id, name in names.items():
+        if owner_id not in deals and not done.get(owner_id):
+            continue
+        d = deals.get(owner_id)
+        won_n, lost_n = (d.won_n, d.lost_n) if d else (0, 0)
+        won = d.won_sum if d else ZERO
         plan = rep_plans.get(owner_id)
         quota = plan.revenue_quota if plan is not None else None
         result.append(
             LeaderRow(
                 owner_id=owner_id,
-                name=_display_name(*(p[n] for n in names)),
+                name=name,
                 won_revenue=won,
-                deals_won=p["won_n"],
-                deals_lost=p["lost_n"],
-                win_rate=ratio(p["won_n"], p["won_n"] + p["lost_n"]),
-                activities_done=p["activities"],
+                deals_won=won_n,
+                deals_lost=lost_n,
+                win_rate=ratio(won_n, won_n + lost_n),
+                activities_done=done.get(owner_id, 0),
                 quota=quota,
                 attainment=ratio(won, quota),
             )
         )
     result.sort(key=lambda r: (-r.won_revenue, -r.deals_won, r.name))
     return tuple(result)
+
+
+def leaderboard(sources: Sources, scope: Scope, rep_plans: dict) -> tuple[LeaderRow, ...]:
+    """Per rep with closed deals or done activities in the period: two grouped queries."""
+    return rank_reps(deals_by_owner(sources, scope), activities_by_owner(sources, scope), rep_plans)

@@ -29,7 +29,10 @@ from sales.metrics.scope import (
     deal_q,
     month_start,
     months_between,
+    overdue_q,
     ratio,
+    slipped_q,
+    stale_q,
     to_month,
 )
 
@@ -58,34 +61,101 @@ class DealSummary:
     weighted_amount: Decimal
 
 
-def deal_summary(sources: Sources, scope: Scope) -> DealSummary:
+@dataclass(frozen=True)
+class OwnerDeals:
+    """One rep's deals in scope: closed in the period, open today, and the open ones at risk."""
+
+    owner_id: int
+    name: str
+    won_n: int
+    won_sum: Decimal
+    lost_n: int
+    open_n: int
+    open_sum: Decimal
+    weighted: Decimal
+    stale: int
+    overdue: int
+    slipped: int
+    at_risk: int
+
+
+OWNER_NAMES = ("owner__first_name", "owner__last_name", "owner__username")
+
+
+def display_name(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def deals_by_owner(
+    sources: Sources, scope: Scope, *, today: datetime.date | None = None, stale_days: int | None = None
+) -> tuple[OwnerDeals, ...]:
+    """One grouped query feeding the summary cards, the leaderboard and the risk counts.
+
+    Risk is counted only when ``today`` is given (it is about now, not about the period).
+    """
     closed_in = Q(closed_on__gte=scope.start, closed_on__lte=scope.end)
-    won = Q(status="won") & closed_in
-    lost = Q(status="lost") & closed_in
-    is_open = Q(status="open")
-    row = (
+    won, lost, is_open = Q(status="won") & closed_in, Q(status="lost") & closed_in, Q(status="open")
+    aggregates = {
+        "won_n": Count("pk", filter=won),
+        "won_sum": Sum("amount", filter=won),
+        "lost_n": Count("pk", filter=lost),
+        "open_n": Count("pk", filter=is_open),
+        "open_sum": Sum("amount", filter=is_open),
+        "weighted": Sum(weighted(), filter=is_open),
+    }
+    if today is not None:
+        stale, overdue, slipped = stale_q(today, stale_days or 0), overdue_q(today), slipped_q()
+        aggregates |= {
+            "stale": Count("pk", filter=stale),
+            "overdue": Count("pk", filter=overdue),
+            "slipped": Count("pk", filter=slipped),
+            "at_risk": Count("pk", filter=stale | overdue | slipped),
+        }
+    rows = (
         sources.deals.filter(deal_q(scope))
         .filter(is_open | closed_in)
-        .aggregate(
-            won_n=Count("pk", filter=won),
-            won_sum=Sum("amount", filter=won),
-            lost_n=Count("pk", filter=lost),
-            open_n=Count("pk", filter=is_open),
-            open_sum=Sum("amount", filter=is_open),
-            weighted=Sum(weighted(), filter=is_open),
-        )
+        .values("owner", *OWNER_NAMES)
+        .annotate(**aggregates)
+        .order_by()
     )
-    won_revenue = cents(row["won_sum"] or 0)
+    return tuple(
+        OwnerDeals(
+            owner_id=r["owner"],
+            name=display_name(*(r[n] for n in OWNER_NAMES)),
+            won_n=r["won_n"],
+            won_sum=cents(r["won_sum"] or 0),
+            lost_n=r["lost_n"],
+            open_n=r["open_n"],
+            open_sum=cents(r["open_sum"] or 0),
+            weighted=cents(r["weighted"] or 0),
+            stale=r.get("stale", 0),
+            overdue=r.get("overdue", 0),
+            slipped=r.get("slipped", 0),
+            at_risk=r.get("at_risk", 0),
+        )
+        for r in rows
+    )
+
+
+def summarize_deals(rows: tuple[OwnerDeals, ...]) -> DealSummary:
+    """The scope's totals are the sums of the per-rep rows, so the two can never disagree."""
+    won_n = sum(r.won_n for r in rows)
+    lost_n = sum(r.lost_n for r in rows)
+    won_revenue = sum((r.won_sum for r in rows), ZERO)
     return DealSummary(
         won_revenue=won_revenue,
-        deals_won=row["won_n"],
-        deals_lost=row["lost_n"],
-        win_rate=ratio(row["won_n"], row["won_n"] + row["lost_n"]),
-        average_won=cents(won_revenue / row["won_n"]) if row["won_n"] else None,
-        open_deals=row["open_n"],
-        open_amount=cents(row["open_sum"] or 0),
-        weighted_amount=cents(row["weighted"] or 0),
+        deals_won=won_n,
+        deals_lost=lost_n,
+        win_rate=ratio(won_n, won_n + lost_n),
+        average_won=cents(won_revenue / won_n) if won_n else None,
+        open_deals=sum(r.open_n for r in rows),
+        open_amount=sum((r.open_sum for r in rows), ZERO),
+        weighted_amount=sum((r.weighted for r in rows), ZERO),
     )
+
+
+def deal_summary(sources: Sources, scope: Scope) -> DealSummary:
+    return summarize_deals(deals_by_owner(sources, scope))
 
 
 @dataclass(frozen=True)
@@ -250,24 +320,49 @@ class FunnelStep:
     conversion: Decimal | None  # reached / reached at the previous step
 
 
+@dataclass(frozen=True)
+class StageTime:
+    stage_id: int
+    key: str
+    name: str
+    stays: int  # ended stays in the stage, deals opened in the period
+    mean_days: Decimal | None
+
+
 def funnel_stages(stages) -> list:
     """The stages of the sales process proper: open ones and the won stage, in order."""
     return [s for s in stages if s.kind != "after_sale"]
 
 
-def funnel(sources: Sources, scope: Scope, stages: list) -> tuple[FunnelStep, ...]:
-    """Deals opened in the period that reached each stage, from the stage-change ledger."""
-    rows = (
+def stage_flow(
+    sources: Sources, scope: Scope, stages: list
+) -> tuple[tuple[FunnelStep, ...], tuple[StageTime, ...]]:
+    """The funnel and the time in each stage, over the deals opened in the period, in one query.
+
+    Reached: deals with a ledger row into the stage. A stay starts with a row of the deal's ledger
+    and ends with the next one (a move, or the loss); stays not ended yet are left out. A window
+    function pairs each row with the one before it; conditional aggregates read the pairs per stage.
+    """
+    entered = Window(
+        Lag("changed_at"), partition_by=[F("deal_id")], order_by=[F("changed_at").asc(), F("pk").asc()]
+    )
+    stay = ExpressionWrapper(F("changed_at") - F("entered"), output_field=DurationField())
+    aggregates = {}
+    for stage in stages:
+        aggregates[f"reached{stage.pk}"] = Count("deal", distinct=True, filter=Q(to_stage=stage.pk))
+        aggregates[f"stays{stage.pk}"] = Count("entered", filter=Q(from_stage=stage.pk))
+        aggregates[f"mean{stage.pk}"] = Avg(stay, filter=Q(from_stage=stage.pk))
+    row = (
         sources.stage_changes.filter(deal_q(scope, "deal__"))
         .filter(deal__opened_on__gte=scope.start, deal__opened_on__lte=scope.end)
-        .values("to_stage")
-        .annotate(n=Count("deal", distinct=True))
-        .order_by()
+        .annotate(entered=entered)
+        .aggregate(**aggregates)
+        if stages
+        else {}
     )
-    reached = {r["to_stage"]: r["n"] for r in rows}
     steps, previous = [], None
     for stage in funnel_stages(stages):
-        n = reached.get(stage.pk, 0)
+        n = row[f"reached{stage.pk}"]
         steps.append(
             FunnelStep(
                 stage_id=stage.pk,
@@ -278,55 +373,27 @@ def funnel(sources: Sources, scope: Scope, stages: list) -> tuple[FunnelStep, ..
             )
         )
         previous = n
-    return tuple(steps)
-
-
-@dataclass(frozen=True)
-class StageTime:
-    stage_id: int
-    key: str
-    name: str
-    stays: int  # ended stays in the stage, deals opened in the period
-    mean_days: Decimal | None
-
-
-def time_in_stage(sources: Sources, scope: Scope, stages: list) -> tuple[StageTime, ...]:
-    """Mean days between entering a stage and leaving it, over the deals opened in the period.
-
-    The same cohort as the funnel. A stay starts with a row of the deal's ledger and ends with the
-    next one (a move, or the loss); stays not ended yet are left out. One query: a window function
-    pairs each row with the one before it, and one conditional average per stage reads the pairs.
-    """
-    entered = Window(
-        Lag("changed_at"), partition_by=[F("deal_id")], order_by=[F("changed_at").asc(), F("pk").asc()]
-    )
-    stay = ExpressionWrapper(F("changed_at") - F("entered"), output_field=DurationField())
-    aggregates = {}
-    for stage in stages:
-        aggregates[f"n{stage.pk}"] = Count("pk", filter=Q(from_stage=stage.pk))
-        aggregates[f"mean{stage.pk}"] = Avg(stay, filter=Q(from_stage=stage.pk))
-    row = (
-        sources.stage_changes.filter(deal_q(scope, "deal__"))
-        .filter(deal__opened_on__gte=scope.start, deal__opened_on__lte=scope.end)
-        .annotate(entered=entered)
-        .filter(entered__isnull=False)
-        .aggregate(**aggregates)
-        if stages
-        else {}
-    )
-    day = datetime.timedelta(days=1)
-    result = []
+    day = datetime.timedelta(days=1).total_seconds()
+    times = []
     for stage in stages:
         mean = row[f"mean{stage.pk}"]
-        result.append(
+        times.append(
             StageTime(
                 stage_id=stage.pk,
                 key=stage.key,
                 name=stage.name,
-                stays=row[f"n{stage.pk}"],
-                mean_days=ratio(mean / datetime.timedelta(seconds=1), day.total_seconds(), "0.1")
-                if mean is not None
-                else None,
+                stays=row[f"stays{stage.pk}"],
+                mean_days=ratio(mean.total_seconds(), day, "0.1") if mean is not None else None,
             )
         )
-    return tuple(result)
+    return tuple(steps), tuple(times)
+
+
+def funnel(sources: Sources, scope: Scope, stages: list) -> tuple[FunnelStep, ...]:
+    """Deals opened in the period that reached each stage, from the stage-change ledger."""
+    return stage_flow(sources, scope, stages)[0]
+
+
+def time_in_stage(sources: Sources, scope: Scope, stages: list) -> tuple[StageTime, ...]:
+    """Mean days between entering a stage and leaving it, over the deals opened in the period."""
+    return stage_flow(sources, scope, stages)[1]
