@@ -42,7 +42,7 @@ def _ext() -> FieldDef:
         "external_id",
         _("External id"),
         max_length=100,
-        aliases=("id", "external id", "ext id", "record id", "source id"),
+        aliases=("id", "external id", "ext id", "record id", "source id", "ref", "reference"),
         help=_("The record's id in the source system; a re-import updates the record instead of adding one."),
     )
 
@@ -133,7 +133,7 @@ FIELDS: dict[str, tuple[FieldDef, ...]] = {
             "closed_on",
             _("Closed on"),
             "date",
-            aliases=("closed on", "closed date", "close date", "date closed"),
+            aliases=("closed on", "closed", "closed date", "close date", "date closed"),
         ),
         FieldDef(
             "stage_entered_on",

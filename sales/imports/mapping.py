@@ -66,7 +66,8 @@ class Mapping:
     opened_after_close: str = "report"
 
     @classmethod
-    def from_dict(cls, data: dict, *, kind: str | None = None) -> "Mapping":
+    def from_dict(cls, data: dict, *, kind: str | None = None, check: bool = True) -> "Mapping":
+        """Read a mapping; ``check=False`` accepts an unfinished one (the browser's draft)."""
         if not isinstance(data, dict):
             raise MappingError(_("A mapping is a JSON object."))
         declared = data.get("kind")
@@ -97,7 +98,8 @@ class Mapping:
             raise MappingError(_("“fields” is an object of field name to column."))
         for name, spec in raw_fields.items():
             mapping.fields[name] = _field_map(name, spec)
-        mapping.check()
+        if check:
+            mapping.check()
         return mapping
 
     def check(self) -> None:
@@ -202,8 +204,35 @@ def _norm(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", text.casefold())
 
 
-def guess_mapping(kind: str, headers: list[str]) -> Mapping:
+def _plausible(ftype: str, values: list[str]) -> bool:
+    """Whether most of a column's first values could be of ``ftype``: a "Closed" date is no yes/no.
+
+    Most, not all, so that one bad cell does not hide the column; the preview reports that cell.
+    """
+    from sales.imports.values import BOOLEAN_STYLES, parse_date, parse_money
+
+    values = [v for v in values if v][:20]
+    if not values or ftype not in ("bool", "date", "datetime", "money"):
+        return True
+    if ftype == "bool":
+        return any(
+            sum(v.casefold() in t | f for v in values) * 5 >= len(values) * 4
+            for t, f in BOOLEAN_STYLES.values()
+        )
+    formats = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d"]
+    good = 0
+    for v in values:
+        try:
+            parse_money(v) if ftype == "money" else parse_date(v, formats)
+            good += 1
+        except ValueError:
+            pass
+    return good * 5 >= len(values) * 4
+
+
+def guess_mapping(kind: str, headers: list[str], samples: dict[str, list[str]] | None = None) -> Mapping:
     """Match header names to fields by their names and common aliases; unsure ones stay unmapped."""
+    samples = samples or {}
     by_norm = {}
     for header in headers:
         by_norm.setdefault(_norm(header), header)
@@ -212,7 +241,7 @@ def guess_mapping(kind: str, headers: list[str]) -> Mapping:
         # Aliases first, most likely first: a Salesforce file has both Id and External_id__c.
         for candidate in (*fdef.aliases, fdef.name, str(fdef.label)):
             header = by_norm.get(_norm(candidate))
-            if header:
+            if header and _plausible(fdef.type, samples.get(header, [])):
                 mapping.fields[fdef.name] = FieldMap(columns=[header])
                 break
     return mapping
