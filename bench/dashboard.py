@@ -32,6 +32,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=30, help="timed renders per period")
     parser.add_argument("--periods", default="quarter,year", help="comma-separated period presets to time")
     parser.add_argument("--no-seed", action="store_true", help="keep the data already in the database")
+    parser.add_argument(
+        "--cache-seconds",
+        type=int,
+        default=0,
+        help="also time renders with CRM_DASHBOARD_CACHE_SECONDS set to this (0: cold renders only)",
+    )
     parser.add_argument("--slowest", type=int, default=5, help="print the N slowest queries of one render")
     return parser.parse_args()
 
@@ -61,7 +67,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -89,23 +97,40 @@ def main() -> None:
     url = reverse("sales:dashboard")
     for period in args.periods.split(","):
         params = {"period": period}
+        settings.CRM_DASHBOARD_CACHE_SECONDS = 0
         for _ in range(3):  # warm up connections, caches and template loading
             assert client.get(url, params).status_code == 200
         queries = QueryLog()
         with connection.execute_wrapper(queries):
             client.get(url, params)
-        timings = []
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            response = client.get(url, params)
-            timings.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200
-        print(
-            f"period={period:8} runs={args.runs} p50={statistics.median(timings):.0f} ms "
-            f"p95={percentile(timings, 0.95):.0f} ms max={max(timings):.0f} ms queries={len(queries.entries)}"
-        )
+        report(f"period={period:8} cold", time_renders(client, url, params, args.runs), len(queries.entries))
         for ms, sql in sorted(queries.entries, reverse=True)[: args.slowest]:
             print(f"    {ms:7.1f} ms  {sql[:110]}")
+        if args.cache_seconds > 0:
+            settings.CRM_DASHBOARD_CACHE_SECONDS = args.cache_seconds
+            cache.clear()
+            client.get(url, params)  # fills the cache, as the first visitor of the minute does
+            warm = QueryLog()
+            with connection.execute_wrapper(warm):
+                client.get(url, params)
+            report(f"period={period:8} warm", time_renders(client, url, params, args.runs), len(warm.entries))
+
+
+def time_renders(client, url: str, params: dict, runs: int) -> list[float]:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url, params)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    return timings
+
+
+def report(label: str, timings: list[float], queries: int) -> None:
+    print(
+        f"{label} runs={len(timings)} p50={statistics.median(timings):.0f} ms "
+        f"p95={percentile(timings, 0.95):.0f} ms max={max(timings):.0f} ms queries={queries}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The manager dashboard: the metrics of ``sales.metrics`` over a scope the user picks and may see."""
 
 import datetime
+import hashlib
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -8,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -374,15 +376,46 @@ def _wants_body_only(request: HttpRequest) -> bool:
     )
 
 
+def cached_overview(
+    user, sources, scope: Scope, today: datetime.date, *, fresh: bool
+) -> tuple[Overview, object]:
+    """The overview and when it was computed; kept per user and scope for a short while if configured.
+
+    CRM_DASHBOARD_CACHE_SECONDS (0, the default, turns it off) trades a minute of staleness for a
+    dashboard that opens without re-aggregating the whole book; ``fresh`` recomputes it now.
+    """
+    seconds = getattr(settings, "CRM_DASHBOARD_CACHE_SECONDS", 0)
+    stale_days = settings.CRM_STALE_DAYS
+    if seconds <= 0:
+        return overview(sources, scope, today=today, stale_days=stale_days), timezone.now()
+    # The user is part of the key: what a user may see is theirs alone.
+    raw = repr((user.pk, scope, today, stale_days)).encode()
+    key = "crm:dashboard:" + hashlib.sha256(raw).hexdigest()
+    hit = None if fresh else cache.get(key)
+    if hit is None:
+        hit = (overview(sources, scope, today=today, stale_days=stale_days), timezone.now())
+        cache.set(key, hit, seconds)
+    return hit
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     sources = visible_sources(request.user)
     form = DashboardFilterForm(request.GET, user=request.user, today=today, sources=sources)
     scope = form.scope()
-    data = overview(sources, scope, today=today, stale_days=settings.CRM_STALE_DAYS)
+    fresh = request.GET.get("fresh") == "1"
+    data, computed_at = cached_overview(request.user, sources, scope, today, fresh=fresh)
     is_rep = not form.sees_others
-    context = {"form": form, **_context(data, Links(scope, is_rep), is_rep)}
+    refresh = request.GET.copy()
+    refresh["fresh"] = "1"
+    context = {
+        "form": form,
+        "computed_at": computed_at,
+        "cache_on": getattr(settings, "CRM_DASHBOARD_CACHE_SECONDS", 0) > 0,
+        "refresh_url": f"{request.path}?{refresh.urlencode()}",
+        **_context(data, Links(scope, is_rep), is_rep),
+    }
     if _wants_body_only(request):
         return render(request, "sales/partials/dashboard_body.html", context)
     return render(request, "sales/dashboard.html", context)

@@ -258,3 +258,39 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     assert len(response.context["data"].leaders) == count
     with django_assert_num_queries(19):  # the htmx body runs the same queries
         manager_client.get(URL, Q1, **HTMX)
+
+
+@pytest.fixture
+def cache_on(settings):
+    from django.core.cache import cache
+
+    settings.CRM_DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_cached_dashboard_skips_the_metric_queries(
+    cache_on, book, manager_client, django_assert_num_queries
+):
+    manager_client.get(URL, Q1)
+    # session, user, is_manager and the four filter-option queries; the figures come from the cache
+    with django_assert_num_queries(7):
+        response = manager_client.get(URL, Q1)
+    assert response.context["data"].summary.won_revenue == Decimal("4000.00")
+    assert "Figures as of" in response.content.decode()
+
+
+def test_the_cache_is_per_user(cache_on, book, manager_client, client, admin_user):
+    everyone = {**Q1, "team": ""}  # the same scope for both: no team, no rep
+    assert manager_client.get(URL, everyone).context["data"].summary.won_revenue == Decimal("4000.00")
+    client.force_login(admin_user)
+    assert client.get(URL, everyone).context["data"].summary.won_revenue == Decimal("13999.00")
+
+
+def test_refresh_recomputes_now(cache_on, book, manager_client, rep):
+    manager_client.get(URL, Q1)
+    customer = CustomerFactory(owner=rep)
+    make_deal(rep, customer, "5", at(3, 1), [("buy", at(3, 2))])
+    assert manager_client.get(URL, Q1).context["data"].summary.deals_won == 2
+    assert manager_client.get(URL, {**Q1, "fresh": "1"}).context["data"].summary.deals_won == 3
