@@ -123,7 +123,8 @@ class MappingForm(forms.Form):
                         required=False,
                         initial=fm.values.get(source) or _guess(source, targets),
                     )
-                    row["values"].append((source, self[key]))
+                    # A value we cannot place is flagged now rather than failing in the preview.
+                    row["values"].append((source, self[key], not self.fields[key].initial))
             if fdef.name == "lost_reason":
                 self.fields["default__lost_reason"] = forms.CharField(
                     label=_("default"), required=False, initial=fm.default, max_length=200
@@ -151,7 +152,7 @@ class MappingForm(forms.Form):
             fm.match = data.get(f"match__{fdef.name}", "")
             fm.missing = data.get(f"missing__{fdef.name}", "report")
             fm.date_formats = (self.mapping.fields.get(fdef.name) or FieldMap()).date_formats
-            for source, bound in row["values"]:
+            for source, bound, _needs in row["values"]:
                 target = data.get(bound.name)
                 if target:
                     fm.values[source] = target
