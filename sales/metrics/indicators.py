@@ -88,7 +88,7 @@ def compute_indicators(
 def _matches(plan, scope: Scope) -> bool:
     """A plan narrowed to a region, channel or category applies only to a scope narrowed the same way."""
     return all(
-        not getattr(plan, field) or getattr(plan, field) == value
+        not getattr(plan, field) or getattr(plan, field).casefold() == value.casefold()
         for field, value in (
             ("region", scope.region),
             ("channel", scope.channel),

@@ -17,7 +17,11 @@ CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class Scope:
-    """A period (inclusive dates) and optional filters; empty strings and ``None`` mean "all"."""
+    """A period (inclusive dates) and optional filters; empty strings and ``None`` mean "all".
+
+    Region, channel and category match case-insensitively, as the deal, customer and sales-record
+    lists do, so a number and the list it links to always agree.
+    """
 
     start: datetime.date
     end: datetime.date
@@ -80,9 +84,9 @@ def customer_q(scope: Scope, prefix: str = "") -> Q:
     """Customers by owner, team, region and channel; never by period (a need is a standing estimate)."""
     q = owner_q(scope, f"{prefix}owner")
     if scope.region:
-        q &= Q(**{f"{prefix}region": scope.region})
+        q &= Q(**{f"{prefix}region__iexact": scope.region})
     if scope.channel:
-        q &= Q(**{f"{prefix}channel": scope.channel})
+        q &= Q(**{f"{prefix}channel__iexact": scope.channel})
     return q
 
 
@@ -90,11 +94,11 @@ def deal_q(scope: Scope, prefix: str = "") -> Q:
     """Deals by owner, team, their customer's region, their own channel and their product's category."""
     q = owner_q(scope, f"{prefix}owner")
     if scope.region:
-        q &= Q(**{f"{prefix}customer__region": scope.region})
+        q &= Q(**{f"{prefix}customer__region__iexact": scope.region})
     if scope.channel:
-        q &= Q(**{f"{prefix}channel": scope.channel})
+        q &= Q(**{f"{prefix}channel__iexact": scope.channel})
     if scope.category:
-        q &= Q(**{f"{prefix}product__category": scope.category})
+        q &= Q(**{f"{prefix}product__category__iexact": scope.category})
     return q
 
 
@@ -102,11 +106,11 @@ def record_q(scope: Scope) -> Q:
     """Sales records the way the sales-record list filters them: region and channel of the customer."""
     q = owner_q(scope)
     if scope.region:
-        q &= Q(customer__region=scope.region)
+        q &= Q(customer__region__iexact=scope.region)
     if scope.channel:
-        q &= Q(customer__channel=scope.channel)
+        q &= Q(customer__channel__iexact=scope.channel)
     if scope.category:
-        q &= Q(product__category=scope.category)
+        q &= Q(product__category__iexact=scope.category)
     return q
 
 
@@ -114,11 +118,15 @@ def activity_q(scope: Scope) -> Q:
     """Activities take region and channel from their deal when they have one, else their customer."""
     q = owner_q(scope)
     if scope.region:
-        q &= Q(deal__customer__region=scope.region) | Q(deal__isnull=True, customer__region=scope.region)
+        q &= Q(deal__customer__region__iexact=scope.region) | Q(
+            deal__isnull=True, customer__region__iexact=scope.region
+        )
     if scope.channel:
-        q &= Q(deal__channel=scope.channel) | Q(deal__isnull=True, customer__channel=scope.channel)
+        q &= Q(deal__channel__iexact=scope.channel) | Q(
+            deal__isnull=True, customer__channel__iexact=scope.channel
+        )
     if scope.category:
-        q &= Q(deal__product__category=scope.category)
+        q &= Q(deal__product__category__iexact=scope.category)
     return q
 
 

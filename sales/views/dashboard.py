@@ -105,11 +105,15 @@ class DashboardFilterForm(forms.Form):
         return {k: self.cleaned_data.get(k) or "" for k in ("region", "channel", "category")}
 
 
-def _deal_list_url() -> str:
+def _url(name: str, fallback: str) -> str:
     try:
-        return reverse("sales:deal_list")
-    except NoReverseMatch:  # the deal list ships separately; until then the links point where it will be
-        return "/deals/"
+        return reverse(name)
+    except NoReverseMatch:  # the lists ship separately; until then the links point where they will be
+        return fallback
+
+
+def _deal_list_url() -> str:
+    return _url("sales:deal_list", "/deals/")
 
 
 def _deal_url(pk: int) -> str:
@@ -196,7 +200,15 @@ def _charts(data: Overview, links: Links) -> dict:
     }
 
 
-def _indicator_cards(data: Overview, links: Links, customers_url: str) -> list[dict]:
+def _records_url(scope: Scope, is_rep: bool) -> str:
+    """The sales records behind E: the record list filters by sold-on dates, owner and the texts."""
+    params = {"start": scope.start.isoformat(), "end": scope.end.isoformat()}
+    params |= {"owner": None if is_rep else scope.owner_id, "region": scope.region, "channel": scope.channel}
+    params |= {"category": scope.category}
+    return _with_query(_url("sales:salesrecord_list", "/sales-records/"), params)
+
+
+def _indicator_cards(data: Overview, links: Links, customers_url: str, records_url: str) -> list[dict]:
     i, plan = data.indicators.indicators, data.plan
     no_plan = _("No sales plan covers this period and scope.")
     no_need = _("No customer in scope has a need recorded.")
@@ -238,7 +250,7 @@ def _indicator_cards(data: Overview, links: Links, customers_url: str) -> list[d
             "value": i.execution,
             "kind": "money",
             "formula": _("E = mean amount of the sales records in the period"),
-            "url": links.closed("won"),
+            "url": records_url,
             "note": _("%(n)s sales records") % {"n": data.indicators.records},
             "missing": _("No sales recorded in this period."),
         },
@@ -248,7 +260,7 @@ def _indicator_cards(data: Overview, links: Links, customers_url: str) -> list[d
             "value": i.effectiveness,
             "kind": "percent",
             "formula": _("F = E / T × 100 %"),
-            "url": links.closed("won"),
+            "url": records_url,
             "note": "",
             "missing": _("Needs both E and a target T above zero."),
         },
@@ -324,7 +336,10 @@ def _context(data: Overview, links: Links, is_rep: bool) -> dict:
         "data": data,
         "is_rep": is_rep,
         "indicator_cards": _indicator_cards(
-            data, links, _with_query(reverse("customers:customer_list"), customer_filters)
+            data,
+            links,
+            _with_query(reverse("customers:customer_list"), customer_filters),
+            _records_url(scope, is_rep),
         ),
         "pipeline_cards": _pipeline_cards(data, links),
         "links": {

@@ -294,3 +294,9 @@ def test_refresh_recomputes_now(cache_on, book, manager_client, rep):
     make_deal(rep, customer, "5", at(3, 1), [("buy", at(3, 2))])
     assert manager_client.get(URL, Q1).context["data"].summary.deals_won == 2
     assert manager_client.get(URL, {**Q1, "fresh": "1"}).context["data"].summary.deals_won == 3
+
+
+def test_execution_links_to_the_sales_records_behind_it(book, manager_client):
+    page = manager_client.get(URL, {**Q1, "region": "South"}).content.decode()
+    records = reverse("sales:salesrecord_list")
+    assert f"{records}?start=2025-01-01&amp;end=2025-03-31&amp;region=South" in page

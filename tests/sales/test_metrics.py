@@ -331,3 +331,8 @@ def test_overview_of_an_empty_database_says_not_available(db, manager, team):
     assert result.summary.average_won is None
     assert result.cycle.median_days is None
     assert result.indicators.indicators == compute_indicators([], [], target_ratio=None, activity_ratio=None)
+
+
+def test_text_filters_ignore_case_like_the_lists_do(seen):
+    assert deal_summary(seen, Scope(Q1.start, Q1.end, region="south")).deals_won == 1
+    assert deal_summary(seen, Scope(Q1.start, Q1.end, channel="REFERRAL")).won_revenue == D("1000.00")
