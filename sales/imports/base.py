@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from sales.history import record_changes, snapshot
 from sales.imports.engine import Context, Row, clean_external_id, existing_by_external_id
-from sales.imports.report import ImportReport
+from sales.imports.report import ImportReport, Problem
 from sales.models import ChangeLog
 
 
@@ -33,7 +33,20 @@ class KindImporter:
         """Convert and check every row; return what to write. Problems go to the report."""
         self.load_existing()
         plans = []
+        width = len(self.ctx.table.headers)
         for row in self.ctx.rows():
+            if any(c.strip() for c in row.cells[width:]):
+                # Usually an unquoted comma inside a value: every later cell is in the wrong column.
+                row.problems.append(
+                    Problem(
+                        row.number,
+                        "",
+                        _("This row has %(n)s cells but the header names %(m)s columns; is a comma unquoted?")
+                        % {"n": len(row.cells), "m": width},
+                    )
+                )
+                self.report.problems.extend(row.problems)
+                continue
             plan = self.check_row(row)
             if row.problems:
                 self.report.problems.extend(row.problems)

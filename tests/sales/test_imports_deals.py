@@ -330,3 +330,9 @@ def test_the_shipped_salesforce_mappings_import_the_real_export(admin_user):
         opportunities, "Opportunity.csv", _load("salesforce-opportunity.json"), user=admin_user
     )
     assert (again.created, again.updated, again.unchanged) == (0, 0, 26)
+
+
+def test_a_row_with_more_cells_than_columns_is_reported(owners, admin_user):
+    report = _import(deals_text().replace("1999.99", "1999,99"), admin_user)
+    assert [(p.row, p.column) for p in report.problems] == [(5, "")]
+    assert "comma unquoted" in report.problems[0].reason
