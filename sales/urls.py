@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales.views import dashboard, home, records
+from sales.views import activities, dashboard, deals, home, records
 from sales.views import exports as export_views
 from sales.views import imports as import_views
 
@@ -9,7 +9,20 @@ app_name = "sales"
 urlpatterns = [
     path("", home.my_day, name="home"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("deals/", deals.deal_list, name="deal_list"),
+    path("deals/new/", deals.deal_create, name="deal_create"),
     path("deals/export/", export_views.deal_export, name="deal_export"),
+    path("deals/<int:pk>/", deals.deal_detail, name="deal_detail"),
+    path("deals/<int:pk>/edit/", deals.deal_edit, name="deal_edit"),
+    path("deals/<int:pk>/move/", deals.deal_move, name="deal_move"),
+    path("deals/<int:pk>/won/", deals.deal_won, name="deal_won"),
+    path("deals/<int:pk>/lost/", deals.deal_lost, name="deal_lost"),
+    path("deals/<int:pk>/probability/", deals.deal_probability, name="deal_probability"),
+    path("deals/<int:pk>/activities/", deals.deal_log_activity, name="deal_log_activity"),
+    path("activities/", activities.activity_list, name="activity_list"),
+    path("activities/new/", activities.activity_create, name="activity_create"),
+    path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
+    path("activities/<int:pk>/done/", activities.activity_done, name="activity_done"),
     path("sales-records/", records.salesrecord_list, name="salesrecord_list"),
     path("sales-records/export/", export_views.salesrecord_export, name="salesrecord_export"),
     path("imports/", import_views.import_upload, name="import_upload"),

@@ -1,0 +1,130 @@
+"""Forms of the customer pages: they validate and normalise, the views save."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Contact, Customer
+from sales.visibility import is_admin, is_manager, visible_owners
+
+
+def owner_choices(user):
+    """The active people ``user`` may hand a record to: themselves, their teams, or anyone (admin)."""
+    users = get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+    owners = visible_owners(user)
+    return users if owners is None else users.filter(pk__in=owners)
+
+
+def person(user) -> str:
+    return user.get_full_name() or user.username
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person(obj)
+
+
+def autofocus_first(form: forms.Form) -> None:
+    """Put the cursor in the first field with an error, else the first field: keyboard users start typing."""
+    names = [n for n, f in form.fields.items() if not f.widget.is_hidden]
+    errored = [n for n in names if form.is_bound and n in form.errors]
+    target = (errored or names or [None])[0]
+    if target:
+        form.fields[target].widget.attrs["autofocus"] = True
+
+
+def strip_text(data: dict, names: tuple[str, ...]) -> dict:
+    for name in names:
+        if isinstance(data.get(name), str):
+            data[name] = " ".join(data[name].split())
+    return data
+
+
+class CustomerForm(forms.ModelForm):
+    """Owner is offered to managers and admins only; a rep's customers are always their own."""
+
+    class Meta:
+        model = Customer
+        fields = [
+            "name",
+            "kind",
+            "owner",
+            "industry",
+            "region",
+            "channel",
+            "need",
+            "email",
+            "phone",
+            "website",
+            "address",
+            "notes",
+        ]
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if is_admin(user) or is_manager(user):
+            self.fields["owner"] = OwnerChoiceField(
+                queryset=owner_choices(user), label=_("Owner"), empty_label=None
+            )
+            if not self.instance.pk:
+                self.initial.setdefault("owner", user.pk)
+        else:
+            del self.fields["owner"]
+        self.fields["need"].widget.attrs.update({"min": "0", "step": "0.01"})
+        autofocus_first(self)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("name", css_class="col-md-8"), Column("kind", css_class="col-md-4")),
+            Row(
+                *[
+                    Column(n, css_class="col-md")
+                    for n in ("owner", "industry", "region", "channel")
+                    if n in self.fields
+                ]
+            ),
+            Row(
+                Column("need", css_class="col-md-4"),
+                Column("email", css_class="col-md-4"),
+                Column("phone", css_class="col-md-4"),
+            ),
+            "website",
+            "address",
+            "notes",
+        )
+
+    def clean(self) -> dict:
+        return strip_text(super().clean(), ("name", "industry", "region", "channel", "phone", "website"))
+
+    def save(self, commit: bool = True) -> Customer:
+        if "owner" not in self.fields and not self.instance.owner_id:
+            self.instance.owner = self.user
+        return super().save(commit)
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "email", "phone", "is_primary"]
+
+    def __init__(self, *args, autofocus: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if autofocus:
+            autofocus_first(self)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("name", css_class="col-md-6"), Column("title", css_class="col-md-6")),
+            Row(Column("email", css_class="col-md-6"), Column("phone", css_class="col-md-6")),
+            "is_primary",
+        )
+
+    def clean(self) -> dict:
+        return strip_text(super().clean(), ("name", "title", "phone"))

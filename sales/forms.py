@@ -1,0 +1,368 @@
+"""Forms of the deal and activity pages: they validate and normalise; views call the model verbs.
+
+Every choice of a record (customer, deal, owner) comes from ``visible_to(user)``, so a form can
+never offer, or accept, another rep's record.
+"""
+
+import datetime
+from decimal import Decimal
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Div, Field, Layout, Row
+from django import forms
+from django.core import signing
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.forms import OwnerChoiceField, autofocus_first, owner_choices
+from customers.models import Customer
+from sales.models import Activity, Deal, Product, Stage
+from sales.visibility import is_admin, is_manager
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+# The deal fields an edit may change; stage, status and probability have their own actions.
+EDITABLE = ("title", "customer", "owner", "amount", "opened_on", "expected_close", "channel", "product")
+# What the stale-edit message also reports, although the edit form does not change it.
+WATCHED = (*EDITABLE, "stage", "status", "probability")
+
+
+class CustomerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name
+
+
+class DealChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.title} · {obj.customer.name}"
+
+
+def can_assign(user) -> bool:
+    return is_admin(user) or is_manager(user)
+
+
+class DealForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    customer = CustomerChoiceField(label=_("Customer"), queryset=Customer.objects.none())
+    owner = OwnerChoiceField(label=_("Owner"), queryset=Customer.objects.none(), empty_label=None)
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=Decimal("0"), max_digits=14, decimal_places=2, initial=Decimal("0")
+    )
+    opened_on = forms.DateField(label=_("Opened on"), widget=DATE, initial=timezone.localdate)
+    expected_close = forms.DateField(label=_("Expected close"), widget=DATE, required=False)
+    channel = forms.CharField(
+        label=_("Channel"),
+        max_length=100,
+        required=False,
+        help_text=_("Left empty, the deal takes the customer's channel."),
+    )
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+
+    def __init__(self, *args, user, deal: Deal | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["customer"].queryset = Customer.objects.visible_to(user).only("pk", "name")
+        products = Product.objects.visible_to(user)
+        keep = Q(pk=deal.product_id) if deal is not None and deal.product_id else Q(pk__in=[])
+        self.fields["product"].queryset = products.filter(Q(active=True) | keep)
+        if can_assign(user):
+            self.fields["owner"].queryset = owner_choices(user)
+            self.initial.setdefault("owner", user.pk)
+        else:
+            del self.fields["owner"]
+        self.fields["amount"].widget.attrs.update({"step": "0.01", "min": "0"})
+        autofocus_first(self)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_title(self) -> str:
+        return " ".join(self.cleaned_data["title"].split())
+
+    def clean_channel(self) -> str:
+        return " ".join(self.cleaned_data["channel"].split())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        opened, close = data.get("opened_on"), data.get("expected_close")
+        if opened and close and close < opened:
+            self.add_error("expected_close", _("The expected close cannot be before the deal opened."))
+        return data
+
+    def chosen_owner(self):
+        return self.cleaned_data.get("owner") or self.user
+
+
+class DealCreateForm(DealForm):
+    stage = forms.ModelChoiceField(
+        label=_("Stage"),
+        queryset=Stage.objects.open(),
+        required=False,
+        empty_label=None,
+        help_text=_("Where the deal enters the pipeline."),
+    )
+    probability = forms.DecimalField(
+        label=_("Probability (%)"),
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        help_text=_("Leave empty to use the stage's default."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(
+            Row(Column("title", css_class="col-md-7"), Column("customer", css_class="col-md-5")),
+            Row(
+                Column("amount", css_class="col-md-4"),
+                Column("stage", css_class="col-md-4"),
+                Column("probability", css_class="col-md-4"),
+            ),
+            Row(Column("opened_on", css_class="col-md-4"), Column("expected_close", css_class="col-md-4")),
+            Row(
+                *[
+                    Column(n, css_class="col-md-4")
+                    for n in ("owner", "channel", "product")
+                    if n in self.fields
+                ]
+            ),
+        )
+
+
+class DealEditForm(DealForm):
+    """Carries the version the user saw and a signed copy of the values, to spot a stale edit."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    original = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(
+            Row(Column("title", css_class="col-md-7"), Column("customer", css_class="col-md-5")),
+            Row(
+                Column("amount", css_class="col-md-4"),
+                Column("opened_on", css_class="col-md-4"),
+                Column("expected_close", css_class="col-md-4"),
+            ),
+            Row(
+                *[
+                    Column(n, css_class="col-md-4")
+                    for n in ("owner", "channel", "product")
+                    if n in self.fields
+                ]
+            ),
+            "version",
+            "original",
+        )
+
+    @staticmethod
+    def initial_for(deal: Deal) -> dict:
+        initial = {
+            name: getattr(deal, f"{name}_id" if name in ("customer", "owner", "product") else name)
+            for name in EDITABLE
+        }
+        return {**initial, "version": deal.version, "original": sign_values(deal)}
+
+    def clean_original(self) -> dict:
+        try:
+            return signing.loads(self.cleaned_data["original"], salt=_SALT)
+        except signing.BadSignature as exc:
+            raise forms.ValidationError(_("The form was damaged; open the deal again.")) from exc
+
+    def changes(self, original: dict) -> dict:
+        """The fields the user changed compared with the copy they opened, as model values."""
+        return {
+            name: self.cleaned_data[name]
+            for name in EDITABLE
+            if name in self.fields and not _same(original.get(name, ""), self.cleaned_data.get(name))
+        }
+
+
+_SALT = "sales.deal-edit"
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "pk"):
+        return str(value.pk)
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    return str(value)
+
+
+def deal_values(deal: Deal) -> dict[str, str]:
+    values = {}
+    for name in WATCHED:
+        field = Deal._meta.get_field(name)
+        value = getattr(deal, field.attname)
+        values[name] = _text(Decimal(value) if isinstance(value, Decimal) else value)
+    return values
+
+
+def sign_values(deal: Deal) -> str:
+    return signing.dumps(deal_values(deal), salt=_SALT)
+
+
+def _same(text: str, value) -> bool:
+    if isinstance(value, Decimal):
+        try:
+            return bool(text) and Decimal(text) == value
+        except ArithmeticError:
+            return False
+    return text == _text(value)
+
+
+class MoveForm(forms.Form):
+    stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.all(), to_field_name="key")
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class LostForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why was it lost?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def clean_reason(self) -> str:
+        return self.cleaned_data["reason"].strip()
+
+
+class ProbabilityForm(forms.Form):
+    probability = forms.DecimalField(
+        label=_("Probability (%)"),
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+    )
+    clear = forms.BooleanField(required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("clear") and data.get("probability") is None and "probability" not in self.errors:
+            self.add_error("probability", _("Enter a probability, or reset it to the stage's default."))
+        return data
+
+
+class ActivityForm(forms.ModelForm):
+    """Log a call, meeting, email or note (done now), or plan a task with a due date."""
+
+    done = forms.BooleanField(
+        label=_("Already done"), required=False, initial=True, help_text=_("Untick to plan it for later.")
+    )
+    deal = DealChoiceField(label=_("Deal"), queryset=Deal.objects.none(), required=False)
+    customer = CustomerChoiceField(label=_("Customer"), queryset=Customer.objects.none(), required=False)
+
+    class Meta:
+        model = Activity
+        fields = ["kind", "subject", "deal", "customer", "due_at", "done", "outcome", "notes"]
+        widgets = {"due_at": DATETIME, "notes": forms.Textarea(attrs={"rows": 3})}
+        labels = {"due_at": _("Due")}
+
+    def __init__(
+        self,
+        *args,
+        user,
+        deal: Deal | None = None,
+        customer: Customer | None = None,
+        compact: bool = False,
+        autofocus: bool = False,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["due_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+        if deal is not None:
+            # Logged from a deal's page: the deal and its customer are given, not chosen.
+            self.fixed = {"deal": deal, "customer": deal.customer}
+        elif customer is not None:
+            self.fixed = {"customer": customer}
+        else:
+            self.fixed = {}
+        for name in self.fixed:
+            del self.fields[name]
+        if "deal" in self.fields:
+            self.fields["deal"].queryset = (
+                Deal.objects.visible_to(user).open().select_related("customer").order_by("title", "pk")
+            )
+        if "customer" in self.fields:
+            self.fields["customer"].queryset = Customer.objects.visible_to(user).only("pk", "name")
+        if self.instance.pk:
+            self.fields["done"].initial = self.instance.is_done
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("kind", css_class="col-md-3"), Column("subject", css_class="col-md-9")),
+            Row(*[Column(n, css_class="col-md-6") for n in ("deal", "customer") if n in self.fields]),
+            Row(
+                Column("due_at", css_class="col-md-4"),
+                Column(Div(Field("done"), css_class="pt-md-4"), css_class="col-md-3"),
+                Column("outcome", css_class="col-md-5"),
+            ),
+            "notes",
+        )
+        if compact:
+            # A narrow side column: one field per row reads better than squeezed columns.
+            self.helper.layout = Layout(*[n for n in self.fields if n != "done"], Field("done"))
+        if autofocus:
+            autofocus_first(self)
+
+    def clean_subject(self) -> str:
+        return " ".join(self.cleaned_data["subject"].split())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name, value in self.fixed.items():
+            data[name] = value
+        deal, customer = data.get("deal"), data.get("customer")
+        if deal is not None and customer is None:
+            data["customer"] = deal.customer
+        elif deal is not None and customer is not None and deal.customer_id != customer.pk:
+            self.add_error("customer", _("The deal belongs to another customer."))
+        if (
+            deal is None
+            and customer is None
+            and not self.has_error("deal")
+            and not self.has_error("customer")
+        ):
+            self.add_error("deal", _("Link the activity to a deal or a customer."))
+        if data.get("kind") == Activity.Kind.TASK and not data.get("done") and not data.get("due_at"):
+            self.add_error("due_at", _("A task needs a due date."))
+        return data
+
+    def _post_clean(self) -> None:
+        # The fixed deal/customer are not form fields; put them on the instance before validation.
+        for name in ("deal", "customer"):
+            if name in self.cleaned_data:
+                setattr(self.instance, name, self.cleaned_data[name])
+        if not self.instance.owner_id:
+            self.instance.owner = self.user
+        super()._post_clean()
+
+    def save(self, commit: bool = True) -> Activity:
+        activity = super().save(commit=False)
+        done = self.cleaned_data.get("done")
+        if done and activity.done_at is None:
+            activity.done_at = timezone.now()
+        elif not done:
+            activity.done_at = None
+        if commit:
+            activity.save()
+        return activity
+
+
+class ActivityDoneForm(forms.Form):
+    outcome = forms.CharField(label=_("Outcome"), max_length=300, required=False)
+
+    def clean_outcome(self) -> str:
+        return " ".join(self.cleaned_data["outcome"].split())
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())

@@ -1,0 +1,172 @@
+"""Activities: the list of what is overdue, due today and coming up; logging, editing and completing.
+
+Also builds the timelines of the deal and customer pages (stage moves and activities, newest first).
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers.forms import owner_choices
+from customers.models import Customer
+from sales.forms import ActivityDoneForm, ActivityForm, can_assign, day_start
+from sales.models import Activity, Deal, StageChange
+
+SECTION_LIMIT = 50
+DONE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: datetime.datetime
+    kind: str  # "stage" or "activity"
+    item: object
+
+
+def _activity_time(activity: Activity) -> datetime.datetime:
+    return activity.done_at or activity.due_at or activity.created_at
+
+
+def deal_timeline(deal: Deal) -> list[TimelineEntry]:
+    """Stage moves and activities of ``deal``, newest first (two queries)."""
+    moves = StageChange.objects.filter(deal=deal).select_related("from_stage", "to_stage", "changed_by")
+    activities = Activity.objects.filter(deal=deal).select_related("owner")
+    entries = [TimelineEntry(m.changed_at, "stage", m) for m in moves]
+    entries += [TimelineEntry(_activity_time(a), "activity", a) for a in activities]
+    return sorted(entries, key=lambda e: e.when, reverse=True)
+
+
+def customer_timeline(customer: Customer, limit: int = 100) -> list[TimelineEntry]:
+    """The latest activities on the customer or any of its deals (one query)."""
+    activities = (
+        Activity.objects.filter(Q(customer=customer) | Q(deal__customer=customer))
+        .select_related("owner", "deal")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    entries = [TimelineEntry(_activity_time(a), "activity", a) for a in activities]
+    return sorted(entries, key=lambda e: e.when, reverse=True)
+
+
+def visible_activities(user):
+    return Activity.objects.visible_to(user).select_related("owner", "deal", "customer")
+
+
+def _owner_filter(request: HttpRequest) -> tuple[int | None, list]:
+    """Managers and admins may look at one person's activities; everyone starts with their own."""
+    if not can_assign(request.user):
+        return request.user.pk, []
+    people = list(owner_choices(request.user))
+    raw = request.GET.get("owner", "")
+    if raw == "all":
+        return None, people
+    if raw.isdigit() and any(p.pk == int(raw) for p in people):
+        return int(raw), people
+    return request.user.pk, people
+
+
+@login_required
+def activity_list(request: HttpRequest) -> HttpResponse:
+    owner_id, people = _owner_filter(request)
+    now = timezone.now()
+    today = timezone.localdate()
+    start, end = day_start(today), day_start(today + datetime.timedelta(days=1))
+    qs = visible_activities(request.user)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    sections = [
+        ("overdue", _("Overdue"), qs.overdue(now).filter(due_at__lt=start).order_by("due_at", "pk")),
+        ("today", _("Today"), qs.due_between(start, end).order_by("due_at", "pk")),
+        ("upcoming", _("Upcoming"), qs.pending().filter(due_at__gte=end).order_by("due_at", "pk")),
+        (
+            "done",
+            _("Done in the last %(n)s days") % {"n": DONE_DAYS},
+            qs.done().filter(done_at__gte=now - datetime.timedelta(days=DONE_DAYS)).order_by("-done_at"),
+        ),
+    ]
+    context = {
+        "sections": [
+            {"key": key, "title": title, "items": list(items[:SECTION_LIMIT])}
+            for key, title, items in sections
+        ],
+        "people": people,
+        "owner_id": owner_id,
+        "owner_param": request.GET.get("owner", ""),
+        "limit": SECTION_LIMIT,
+        "now": now,
+    }
+    return render(request, "sales/activity_list.html", context)
+
+
+def _preset(request: HttpRequest) -> dict:
+    """``?deal=`` / ``?customer=`` / ``?kind=`` preselect choices, if the user may see them."""
+    initial = {}
+    deal_id, customer_id = request.GET.get("deal", ""), request.GET.get("customer", "")
+    if deal_id.isdigit():
+        deal = Deal.objects.visible_to(request.user).filter(pk=deal_id).first()
+        if deal is not None:
+            initial.update(deal=deal.pk, customer=deal.customer_id)
+    if (
+        customer_id.isdigit()
+        and "customer" not in initial
+        and Customer.objects.visible_to(request.user).filter(pk=customer_id).exists()
+    ):
+        initial["customer"] = int(customer_id)
+    if request.GET.get("kind") in Activity.Kind.values:
+        initial["kind"] = request.GET["kind"]
+        if initial["kind"] == Activity.Kind.TASK:
+            initial["done"] = False
+    return initial
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+@login_required
+def activity_create(request: HttpRequest) -> HttpResponse:
+    form = ActivityForm(request.POST or None, user=request.user, initial=_preset(request), autofocus=True)
+    if request.method == "POST" and form.is_valid():
+        activity = form.save()
+        messages.success(request, _("Saved: %(subject)s") % {"subject": activity.subject})
+        default = (
+            activity.deal.get_absolute_url() if activity.deal_id else activity.customer.get_absolute_url()
+        )
+        return redirect(_next_url(request, default))
+    return render(request, "sales/activity_form.html", {"form": form, "activity": None})
+
+
+@login_required
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = get_object_or_404(visible_activities(request.user), pk=pk)
+    form = ActivityForm(request.POST or None, user=request.user, instance=activity, autofocus=True)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved: %(subject)s") % {"subject": activity.subject})
+        return redirect(_next_url(request, "sales:activity_list"))
+    return render(request, "sales/activity_form.html", {"form": form, "activity": activity})
+
+
+@require_POST
+@login_required
+def activity_done(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = get_object_or_404(visible_activities(request.user), pk=pk)
+    form = ActivityDoneForm(request.POST)
+    if form.is_valid() and not activity.is_done:
+        activity.complete(outcome=form.cleaned_data["outcome"])
+    if request.headers.get("HX-Request") == "true":
+        context = {"a": activity, "now": timezone.now(), "show_link": request.POST.get("show_link") == "1"}
+        return render(request, "sales/partials/activity_item.html", context)
+    messages.success(request, _("Done: %(subject)s") % {"subject": activity.subject})
+    return redirect(_next_url(request, "sales:activity_list"))

@@ -1,0 +1,403 @@
+"""Deal pages: the filtered list, the detail page with its in-place actions, create and edit.
+
+Every deal is loaded through ``Deal.objects.visible_to(user)`` (another rep's deal is a 404) and
+changed only through the model verbs, so each change is versioned and recorded.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from customers.forms import owner_choices
+from customers.models import Customer
+from sales import history
+from sales.actions import create_deal
+from sales.filters import RISKS, DealFilterForm, filter_deals
+from sales.forms import (
+    WATCHED,
+    ActivityForm,
+    DealCreateForm,
+    DealEditForm,
+    LostForm,
+    MoveForm,
+    ProbabilityForm,
+    can_assign,
+    deal_values,
+    sign_values,
+)
+from sales.models import Deal, DealError, Stage, StaleEdit, Team
+from sales.views.activities import deal_timeline
+
+PAGE_SIZE = 25
+
+# The deal list's columns: (sort key or "", label, right-aligned?).
+COLUMNS = (
+    ("title", gettext_lazy("Deal"), False),
+    ("customer", gettext_lazy("Customer"), False),
+    ("stage", gettext_lazy("Stage"), False),
+    ("owner", gettext_lazy("Owner"), False),
+    ("amount", gettext_lazy("Amount"), True),
+    ("probability", gettext_lazy("Prob."), True),
+    ("expected_close", gettext_lazy("Expected close"), False),
+    ("opened_on", gettext_lazy("Opened"), False),
+)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """An htmx request for a fragment (a history restore wants the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def visible_deal(request: HttpRequest, pk: int) -> Deal:
+    deals = Deal.objects.visible_to(request.user).select_related("customer", "owner", "stage", "product")
+    return get_object_or_404(deals, pk=pk)
+
+
+# Filters without a control on the list (they arrive from the dashboard's links), shown as chips.
+HIDDEN_FILTERS = {
+    "customer": gettext_lazy("Customer"),
+    "region": gettext_lazy("Region"),
+    "channel": gettext_lazy("Channel"),
+    "category": gettext_lazy("Product category"),
+    "opened_from": gettext_lazy("Opened from"),
+    "opened_to": gettext_lazy("Opened until"),
+    "closed_from": gettext_lazy("Closed from"),
+    "closed_to": gettext_lazy("Closed until"),
+    "reached": gettext_lazy("Reached stage"),
+}
+
+
+def _hidden_filters(request: HttpRequest, filters: dict) -> list[dict]:
+    chips = []
+    for name, label in HIDDEN_FILTERS.items():
+        if name not in filters:
+            continue
+        value = filters[name]
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        rest = request.GET.copy()
+        rest.pop(name, None)
+        rest.pop("page", None)
+        shown = f"#{text}" if name == "customer" else text
+        chips.append(
+            {
+                "name": name,
+                "values": [text],
+                "label": label,
+                "shown": shown,
+                "remove_url": f"?{rest.urlencode()}",
+            }
+        )
+    return chips
+
+
+def _columns(sort: str, show_owner: bool) -> list[dict]:
+    out = []
+    for key, label, num in COLUMNS:
+        if key == "owner" and not show_owner:
+            continue
+        active = sort.lstrip("-") == key
+        descending = active and sort.startswith("-")
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                "num": num,
+                "active": active,
+                "descending": descending,
+                # A first click sorts ascending, the next one flips it.
+                "next": f"-{key}" if active and not descending else key,
+            }
+        )
+    return out
+
+
+@login_required
+def deal_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    stages = list(Stage.objects.all())
+    deals, filters = filter_deals(
+        Deal.objects.visible_to(user),
+        request.GET,
+        user=user,
+        today=timezone.localdate(),
+        stale_days=settings.CRM_STALE_DAYS,
+        stage_keys=[s.key for s in stages],
+    )
+    totals = deals.aggregate(count=Count("pk"), amount=Sum("amount"))
+    paginator = Paginator(deals.select_related("customer", "owner", "stage"), PAGE_SIZE)
+    # The totals already counted the rows; reusing that saves the paginator its own COUNT query.
+    paginator.count = totals["count"]
+    page = paginator.get_page(request.GET.get("page"))
+    assign = can_assign(user)
+    context = {
+        "page": page,
+        "deals": list(page.object_list),
+        "totals": totals,
+        "filters": filters,
+        "form": DealFilterForm(request.GET),
+        "stages": stages,
+        "statuses": Deal.Status.choices,
+        "risks": list(RISKS.items()),
+        "owners": list(owner_choices(user)) if assign else [],
+        "teams": list(Team.objects.visible_to(user)) if assign else [],
+        "columns": _columns(filters.get("sort", ""), assign),
+        "show_owner": assign,
+        "today": timezone.localdate(),
+        "filtered": any(k != "sort" for k in filters),
+        "hidden_filters": _hidden_filters(request, filters),
+    }
+    template = "sales/partials/deal_table.html" if is_htmx(request) else "sales/deal_list.html"
+    return render(request, template, context)
+
+
+def _panel_context(request: HttpRequest, deal: Deal, **extra) -> dict:
+    stages = list(Stage.objects.all())
+    if deal.status == Deal.Status.OPEN:
+        targets = [s for s in stages if s.pk != deal.stage_id]
+    elif deal.status == Deal.Status.WON:
+        targets = [s for s in stages if not s.is_open and s.pk != deal.stage_id]
+    else:
+        targets = []
+    context = {
+        "deal": deal,
+        "stages": stages,
+        "move_targets": targets,
+        "timeline": deal_timeline(deal),
+        "history": history.history_for(deal, user=request.user),
+        "activity_form": ActivityForm(user=request.user, deal=deal, compact=True, auto_id="act_%s"),
+        "lost_form": LostForm(initial={"version": deal.version}, auto_id="lost_%s"),
+        "probability_form": ProbabilityForm(
+            initial={"version": deal.version, "probability": deal.probability}, auto_id="prob_%s"
+        ),
+        "today": timezone.localdate(),
+        "now": timezone.now(),
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = visible_deal(request, pk)
+    return render(request, "sales/deal_detail.html", _panel_context(request, deal))
+
+
+def _respond(request: HttpRequest, pk: int, *, notice: str = "", error: str = "", **forms) -> HttpResponse:
+    """The refreshed panel for htmx, else a redirect to the page with the outcome as a message."""
+    if is_htmx(request):
+        deal = visible_deal(request, pk)
+        context = _panel_context(request, deal, notice=notice, error=error, **forms)
+        return render(request, "sales/partials/deal_panel.html", context)
+    if error:
+        messages.error(request, error)
+    elif notice:
+        messages.success(request, notice)
+    return redirect("sales:deal_detail", pk=pk)
+
+
+def _act(request: HttpRequest, pk: int, form, action: Callable[[Deal, dict], str], form_name: str):
+    """Validate ``form``, then run ``action`` on the copy of the deal the user saw (its version)."""
+    deal = visible_deal(request, pk)
+    if not form.is_valid():
+        first = next(iter(form.errors.values()))[0]
+        return _respond(request, pk, error=first, **{form_name: form})
+    deal.version = form.cleaned_data["version"]
+    try:
+        notice = action(deal, form.cleaned_data)
+    except StaleEdit:
+        return _respond(
+            request, pk, error=_("This deal was changed by someone else; here is how it looks now.")
+        )
+    except DealError as exc:
+        return _respond(request, pk, error=str(exc), **{form_name: form})
+    return _respond(request, pk, notice=notice)
+
+
+@require_POST
+@login_required
+def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
+    def move(deal: Deal, data: dict) -> str:
+        deal.move_to(data["stage"], by=request.user)
+        if deal.status == Deal.Status.WON:
+            return _("Won! The deal is in %(stage)s and its sale is recorded.") % {"stage": data["stage"]}
+        return _("Moved to %(stage)s.") % {"stage": data["stage"]}
+
+    return _act(request, pk, MoveForm(request.POST), move, "move_form")
+
+
+@require_POST
+@login_required
+def deal_won(request: HttpRequest, pk: int) -> HttpResponse:
+    def win(deal: Deal, data: dict) -> str:
+        won_stage = Stage.objects.filter(kind=Stage.Kind.WON).order_by("order").first()
+        if won_stage is None:
+            raise DealError(_("No stage is set up as the won stage; ask an admin."))
+        if deal.status != Deal.Status.OPEN:
+            raise DealError(_("Only an open deal can be won."))
+        deal.move_to(won_stage, by=request.user)
+        return _("Won! The sale is recorded.")
+
+    form = MoveForm({"version": request.POST.get("version"), "stage": "buy"})
+    form.fields["stage"].required = False
+    return _act(request, pk, form, win, "move_form")
+
+
+@require_POST
+@login_required
+def deal_lost(request: HttpRequest, pk: int) -> HttpResponse:
+    def lose(deal: Deal, data: dict) -> str:
+        deal.mark_lost(data["reason"], by=request.user)
+        return _("Marked lost.")
+
+    return _act(request, pk, LostForm(request.POST, auto_id="lost_%s"), lose, "lost_form")
+
+
+@require_POST
+@login_required
+def deal_probability(request: HttpRequest, pk: int) -> HttpResponse:
+    def set_probability(deal: Deal, data: dict) -> str:
+        before = history.snapshot(deal)
+        if data.get("clear"):
+            deal.clear_probability_override()
+            notice = _("Probability reset to the stage's default.")
+        else:
+            deal.set_probability(data["probability"])
+            notice = _("Probability set to %(p)s%%.") % {"p": data["probability"]}
+        history.record_changes(deal, before, by=request.user)
+        return notice
+
+    form = ProbabilityForm(request.POST, auto_id="prob_%s")
+    return _act(request, pk, form, set_probability, "probability_form")
+
+
+@require_POST
+@login_required
+def deal_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = visible_deal(request, pk)
+    form = ActivityForm(request.POST, user=request.user, deal=deal, compact=True, auto_id="act_%s")
+    if not form.is_valid():
+        if is_htmx(request):
+            context = _panel_context(request, deal, activity_form=form)
+            return render(request, "sales/partials/deal_panel.html", context)
+        return render(request, "sales/deal_detail.html", _panel_context(request, deal, activity_form=form))
+    activity = form.save()
+    return _respond(request, pk, notice=_("Logged: %(subject)s") % {"subject": activity.subject})
+
+
+@login_required
+def deal_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    initial = {}
+    customer_id = request.GET.get("customer", "")
+    if customer_id.isdigit():
+        customer = Customer.objects.visible_to(user).filter(pk=customer_id).first()
+        if customer is not None:
+            initial = {"customer": customer.pk, "title": customer.name}
+    form = DealCreateForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            deal = create_deal(
+                customer=data["customer"],
+                title=data["title"],
+                owner=form.chosen_owner(),
+                by=user,
+                amount=data["amount"],
+                stage=data.get("stage"),
+                probability=data.get("probability"),
+                opened_on=data["opened_on"],
+                expected_close=data.get("expected_close"),
+                channel=data.get("channel", ""),
+                product=data.get("product"),
+            )
+        except DealError as exc:
+            form.add_error(None, str(exc))
+        else:
+            history.record_changes(deal, None, by=user)
+            messages.success(request, _("Deal “%(title)s” created.") % {"title": deal.title})
+            return redirect(deal)
+    return render(request, "sales/deal_form.html", {"form": form, "deal": None})
+
+
+def _stale_message(form: DealEditForm, original: dict, current: Deal) -> list[str]:
+    """One line per field someone else changed: label, the user's value, the value now."""
+    now = deal_values(current)
+    lines = []
+    for name in WATCHED:
+        if original.get(name, "") == now[name]:
+            continue
+        field = Deal._meta.get_field(name)
+        label = str(field.verbose_name).capitalize()
+        if name in form.fields:
+            label = str(form.fields[name].label)
+        yours = _shown(
+            current,
+            name,
+            form.cleaned_data.get(name) if name in form.fields else None,
+            original.get(name, ""),
+        )
+        theirs = _shown(current, name, getattr(current, name), now[name])
+        lines.append(_("%(field)s: %(yours)s → %(now)s") % {"field": label, "yours": yours, "now": theirs})
+    return lines
+
+
+def _shown(current: Deal, name: str, value, text: str) -> str:
+    if name == "status":
+        return str(Deal.Status(text).label) if text in Deal.Status.values else text
+    if name == "stage":
+        stage = Stage.objects.filter(pk=text).first() if text else None
+        return str(stage) if stage else "—"
+    if value is not None and value != "":
+        if hasattr(value, "get_full_name"):
+            return value.get_full_name() or value.username
+        return str(value)
+    return text or "—"
+
+
+@login_required
+def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = visible_deal(request, pk)
+    if request.method != "POST":
+        form = DealEditForm(user=request.user, deal=deal, initial=DealEditForm.initial_for(deal))
+        return render(request, "sales/deal_form.html", {"form": form, "deal": deal})
+    form = DealEditForm(request.POST, user=request.user, deal=deal)
+    if form.is_valid():
+        original = form.cleaned_data["original"]
+        changes = form.changes(original)
+        if not changes:
+            messages.info(request, _("Nothing to save: no field was changed."))
+            return redirect(deal)
+        before = history.snapshot(deal)
+        try:
+            deal.apply_edit(changes, version=form.cleaned_data["version"])
+        except StaleEdit as stale:
+            return _stale(request, form, original, stale.current)
+        history.record_changes(deal, before, by=request.user)
+        messages.success(request, _("Deal saved."))
+        return redirect(deal)
+    return render(request, "sales/deal_form.html", {"form": form, "deal": deal})
+
+
+def _stale(request: HttpRequest, form: DealEditForm, original: dict, current: Deal) -> HttpResponse:
+    """Refuse the edit, keep what the user typed, and let a resubmit apply it over the new copy."""
+    lines = _stale_message(form, original, current)
+    data = request.POST.copy()
+    data["version"] = str(current.version)
+    data["original"] = sign_values(current)
+    fresh = DealEditForm(data, user=request.user, deal=current)
+    fresh.is_valid()
+    context = {"form": fresh, "deal": current, "stale_lines": lines}
+    return render(request, "sales/deal_form.html", context, status=409)
