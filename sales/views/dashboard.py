@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
@@ -52,13 +52,14 @@ class DashboardFilterForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     category = forms.ChoiceField(label=_("Product category"), required=False)
 
-    def __init__(self, data, *, user, today: datetime.date, sources):
+    def __init__(self, data: QueryDict, *, user, today: datetime.date, sources):
         self.user, self.today = user, today
         self.sees_others = is_admin(user) or is_manager(user)
         teams = list(Team.objects.visible_to(user).values_list("pk", "name")) if self.sees_others else []
-        if data is not None and "team" not in data and len(teams) == 1 and not is_admin(user):
+        data = data.copy()
+        data.setdefault("period", "quarter")
+        if "team" not in data and len(teams) == 1 and not is_admin(user):
             # A manager of one team starts on it, so the team's plan is the one the cards use.
-            data = data.copy()
             data["team"] = str(teams[0][0])
         super().__init__(data)
         for name, field in self.fields.items():

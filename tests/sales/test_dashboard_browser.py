@@ -1,0 +1,63 @@
+"""The dashboard in a real browser: the demo manager changes the period and follows a number."""
+
+import os
+import shutil
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(live_server):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls around it are plain
+    # synchronous calls, which Django would otherwise refuse.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield page
+        browser.close()
+
+
+def test_the_manager_changes_the_period_and_follows_won_revenue_to_its_deals(live_server, page):
+    call_command("seed_demo", customers=30, deals=150, verbosity=0)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", "demo12345")
+    page.click("form [type=submit]")
+    page.goto(f"{live_server.url}/dashboard/")
+    assert page.locator("h1").inner_text() == "Sales dashboard"
+    page.wait_for_function("document.querySelectorAll('canvas[data-chart]').length > 0")
+    page.evaluate("window.stillTheSamePage = true")
+
+    page.select_option("#id_period", "year")
+    page.wait_for_url("**/dashboard/?*period=year*")
+    year = timezone.localdate().year
+    page.wait_for_function(
+        f"document.querySelector('#dashboard-body').textContent.includes('Jan. 1, {year}')"
+    )
+    assert page.evaluate("window.stillTheSamePage === true"), "the filter reloaded the whole page"
+
+    won = page.locator(".card-metric", has_text="Won revenue").locator("a.value")
+    figure = won.inner_text().strip()
+    won.click()
+    page.wait_for_url("**/deals/?*")
+    assert "status=won" in page.url
+    assert f"closed_from={year}-01-01" in page.url
+    assert f"closed_to={year}-12-31" in page.url
+    # The list behind the number adds up to the number.
+    assert f"Total {figure}" in page.locator("body").inner_text()
