@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales.views import activities, dashboard, deals, home, records
+from sales.views import activities, board, dashboard, deals, home, records
 from sales.views import exports as export_views
 from sales.views import imports as import_views
 
@@ -9,6 +9,10 @@ app_name = "sales"
 urlpatterns = [
     path("", home.my_day, name="home"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("pipeline/", board.pipeline, name="pipeline"),
+    path("pipeline/columns/<slug:key>/", board.board_column, name="board_column"),
+    path("pipeline/deals/<int:pk>/move/", board.move_deal, name="board_move"),
+    path("pipeline/deals/<int:pk>/lost/", board.mark_lost, name="board_lost"),
     path("deals/", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_create, name="deal_create"),
     path("deals/export/", export_views.deal_export, name="deal_export"),

@@ -1,0 +1,312 @@
+"""The pipeline board: a column per open stage plus the recent wins; cards move by drag and drop.
+
+Columns load lazily: the page renders the first ``PAGE`` cards of each column and a sentinel that
+fetches the next page (keyset pagination, so cards moved meanwhile do not shift the pages). The
+headers come from one grouped aggregate; the first page of every column from one windowed query.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext_lazy as _
+
+from sales.metrics.pipeline import weighted
+from sales.metrics.scope import cents
+from sales.models import Deal, DealError, Stage
+from sales.visibility import is_admin, is_manager, visible_owners
+
+PAGE = 50
+# The won column shows what the team closed lately: long enough to cover a monthly review, short
+# enough that the column does not turn into the archive (that is the deal list's job).
+WON_DAYS = 30
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Column:
+    stage: Stage
+    won: bool
+    count: int
+    amount: Decimal
+    weighted: Decimal
+    cards: list[Deal]
+    more: str  # query string of the next page, empty when the column is complete
+
+
+def _board_stages() -> list[Stage]:
+    """The open stages in order, then the won stage (the board does not show after-sale stages)."""
+    stages = list(Stage.objects.filter(kind__in=[Stage.Kind.OPEN, Stage.Kind.WON]).order_by("order"))
+    won = [s for s in stages if s.kind == Stage.Kind.WON][:1]
+    return [s for s in stages if s.is_open] + won
+
+
+def _won_since(today: datetime.date) -> datetime.date:
+    return today - datetime.timedelta(days=WON_DAYS)
+
+
+def _on_board(stages: list[Stage], today: datetime.date) -> Q:
+    open_ids = [s.pk for s in stages if s.is_open]
+    return Q(status=Deal.Status.OPEN, stage__in=open_ids) | Q(
+        status=Deal.Status.WON, closed_on__gte=_won_since(today)
+    )
+
+
+def _column_key(won_stage: Stage | None) -> Case:
+    """The column a deal sits in: its stage while open, the won column once won (whatever stage)."""
+    won_pk = won_stage.pk if won_stage else 0
+    return Case(
+        When(status=Deal.Status.WON, then=Value(won_pk)),
+        default=F("stage_id"),
+        output_field=BigIntegerField(),
+    )
+
+
+def _ordering(won: bool) -> list:
+    # Open columns: what closes soonest first, undated last. Won column: the latest win first.
+    if won:
+        return [F("closed_on").desc(), F("pk").desc()]
+    return [F("expected_close").asc(nulls_last=True), F("pk").asc()]
+
+
+def _after(deal: Deal, won: bool) -> str:
+    """The keyset of the page after ``deal`` as a query string (date, then primary key)."""
+    day = deal.closed_on if won else deal.expected_close
+    return f"after={day.isoformat() if day else 'none'}&after_pk={deal.pk}"
+
+
+def _after_q(won: bool, day: datetime.date | None, pk: int) -> Q:
+    if won:
+        return Q(closed_on__lt=day) | Q(closed_on=day, pk__lt=pk)
+    if day is None:
+        return Q(expected_close__isnull=True, pk__gt=pk)
+    return Q(expected_close__gt=day) | Q(expected_close=day, pk__gt=pk) | Q(expected_close__isnull=True)
+
+
+def _headers(deals: QuerySet, stages: list[Stage], today: datetime.date) -> dict[int, dict]:
+    """Count, amount and weighted amount per column, in one grouped query."""
+    won_stage = stages[-1] if stages and not stages[-1].is_open else None
+    # A won deal is certain, so its weighted value is its amount, whatever probability it kept.
+    value = Case(When(status=Deal.Status.WON, then=F("amount")), default=weighted())
+    rows = (
+        deals.filter(_on_board(stages, today))
+        .order_by()
+        .values(column=_column_key(won_stage))
+        .annotate(
+            n=Count("pk"),
+            total=Sum("amount"),
+            weighted_total=Sum(value, output_field=weighted().output_field),
+        )
+    )
+    return {r["column"]: r for r in rows}
+
+
+def _first_pages(deals: QuerySet, stages: list[Stage], today: datetime.date) -> dict[int, list[Deal]]:
+    """The first ``PAGE + 1`` cards of every column in one query (a row number per column)."""
+    won_stage = stages[-1] if stages and not stages[-1].is_open else None
+    is_won = Q(status=Deal.Status.WON)
+    # One window orders every column its own way: the won column by closed on, latest first
+    # (the first key is null, so tied, in open columns), open columns by expected close.
+    order = [
+        Case(When(is_won, then=F("closed_on"))).desc(nulls_last=True),
+        Case(When(~is_won, then=F("expected_close"))).asc(nulls_last=True),
+        Case(When(is_won, then=-F("pk")), default=F("pk"), output_field=BigIntegerField()).asc(),
+    ]
+    rows = (
+        deals.filter(_on_board(stages, today))
+        .select_related("customer", "owner", "stage")
+        .annotate(
+            column=_column_key(won_stage),
+            rank=Window(RowNumber(), partition_by=[_column_key(won_stage)], order_by=order),
+        )
+        .filter(rank__lte=PAGE + 1)
+        .order_by("column", "rank")
+    )
+    pages: dict[int, list[Deal]] = {}
+    for deal in rows:
+        pages.setdefault(deal.column, []).append(deal)
+    return pages
+
+
+def _column(stage: Stage, header: dict | None, cards: list[Deal], owner_id: int | None) -> Column:
+    header = header or {}
+    won = not stage.is_open
+    more = ""
+    if len(cards) > PAGE:
+        cards = cards[:PAGE]
+        more = _after(cards[-1], won) + (f"&owner={owner_id}" if owner_id else "")
+    return Column(
+        stage=stage,
+        won=won,
+        count=header.get("n", 0),
+        amount=cents(header.get("total") or ZERO),
+        weighted=cents(header.get("weighted_total") or ZERO),
+        cards=cards,
+        more=more,
+    )
+
+
+def _owner_choices(user) -> list[tuple[int, str]] | None:
+    """The reps a manager (or admin) may filter by; ``None`` for a rep, who sees only their own."""
+    if not (is_admin(user) or is_manager(user)):
+        return None
+    users = get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+    owners = visible_owners(user)
+    if owners is not None:
+        users = users.filter(pk__in=owners)
+    return [(u.pk, u.get_full_name() or u.username) for u in users]
+
+
+def _owner_param(value: str | None) -> int | None:
+    try:
+        owner_id = int(value or "")
+    except ValueError:
+        return None
+    return owner_id if owner_id > 0 else None
+
+
+def _board_deals(user, owner_id: int | None) -> QuerySet:
+    deals = Deal.objects.visible_to(user)
+    # Filtering on top of visible_to only ever narrows: an owner the user may not see gives nothing.
+    return deals.filter(owner_id=owner_id) if owner_id else deals
+
+
+def _columns(user, owner_id: int | None, today: datetime.date) -> list[Column]:
+    stages = _board_stages()
+    deals = _board_deals(user, owner_id)
+    headers = _headers(deals, stages, today)
+    pages = _first_pages(deals, stages, today)
+    return [_column(s, headers.get(s.pk), pages.get(s.pk, []), owner_id) for s in stages]
+
+
+def _totals(columns: list[Column]) -> dict:
+    """The open pipeline over the open columns, for the line under the title."""
+    open_columns = [c for c in columns if not c.won]
+    return {
+        "open_count": sum(c.count for c in open_columns),
+        "open_amount": sum((c.amount for c in open_columns), ZERO),
+        "open_weighted": sum((c.weighted for c in open_columns), ZERO),
+    }
+
+
+@login_required
+def pipeline(request: HttpRequest) -> HttpResponse:
+    # Queries: session, user, role (is_manager: one or two), owner choices (managers and admins),
+    # stages, the grouped header aggregate, the windowed first page of every column.
+    today = timezone.localdate()
+    choices = _owner_choices(request.user)
+    owner_id = _owner_param(request.GET.get("owner")) if choices else None
+    if owner_id not in {pk for pk, _name in choices or []}:
+        owner_id = None
+    columns = _columns(request.user, owner_id, today)
+    context = {
+        "columns": columns,
+        "owner_choices": choices,
+        "owner_id": owner_id,
+        "today": today,
+        "won_days": WON_DAYS,
+        **_totals(columns),
+    }
+    return render(request, "sales/pipeline.html", context)
+
+
+def _board_stage(key: str) -> Stage:
+    stage = Stage.objects.filter(key=key, kind__in=[Stage.Kind.OPEN, Stage.Kind.WON]).first()
+    if stage is None:
+        raise Http404
+    return stage
+
+
+def _request_owner(request: HttpRequest, data) -> int | None:
+    # A rep's board is always their own; only managers and admins narrow it to one rep.
+    if not (is_admin(request.user) or is_manager(request.user)):
+        return None
+    return _owner_param(data.get("owner"))
+
+
+@login_required
+def board_column(request: HttpRequest, key: str) -> HttpResponse:
+    """The next page of one column, after the card named by ``after`` and ``after_pk``."""
+    stage = _board_stage(key)
+    today = timezone.localdate()
+    won = not stage.is_open
+    owner_id = _request_owner(request, request.GET)
+    deals = _board_deals(request.user, owner_id).select_related("customer", "owner", "stage")
+    if won:
+        deals = deals.filter(status=Deal.Status.WON, closed_on__gte=_won_since(today))
+    else:
+        deals = deals.filter(status=Deal.Status.OPEN, stage=stage)
+    after_pk = _owner_param(request.GET.get("after_pk"))
+    after = request.GET.get("after", "")
+    day = None if after in ("", "none") else parse_date(after)
+    if after_pk and (day or after == "none") and not (won and day is None):
+        deals = deals.filter(_after_q(won, day, after_pk))
+    cards = list(deals.order_by(*_ordering(won))[: PAGE + 1])
+    column = _column(stage, None, cards, owner_id)
+    context = {"column": column, "today": today}
+    return render(request, "sales/partials/board_cards.html", context)
+
+
+class LostForm(forms.Form):
+    reason = forms.CharField(label=_("Why was it lost?"), max_length=1000, strip=True)
+
+
+def _refused(message: str, status: int) -> HttpResponse:
+    # Plain text: the board's script shows it with textContent, never as markup.
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _visible_deal(request: HttpRequest, pk: int) -> Deal:
+    deals = Deal.objects.visible_to(request.user).select_related("customer", "owner", "stage")
+    return get_object_or_404(deals, pk=pk)
+
+
+def _changed(request: HttpRequest, deal: Deal | None) -> HttpResponse:
+    """The moved card (or nothing, once lost) and every column header, swapped out of band."""
+    today = timezone.localdate()
+    owner_id = _request_owner(request, request.POST)
+    stages = _board_stages()
+    headers = _headers(_board_deals(request.user, owner_id), stages, today)
+    columns = [_column(s, headers.get(s.pk), [], owner_id) for s in stages]
+    context = {"deal": deal, "today": today, "columns": columns, "won_days": WON_DAYS, **_totals(columns)}
+    return render(request, "sales/partials/board_changed.html", context)
+
+
+@login_required
+def move_deal(request: HttpRequest, pk: int) -> HttpResponse:
+    # The deal is looked up first so another rep's deal answers 404 whatever the method.
+    deal = _visible_deal(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    stage = Stage.objects.filter(key=request.POST.get("stage", "")).first()
+    if stage is None or stage.kind == Stage.Kind.AFTER_SALE:
+        return _refused(_("The board cannot move a deal there."), 400)
+    try:
+        deal.move_to(stage, by=request.user)
+    except DealError as error:
+        return _refused(str(error), 409)
+    return _changed(request, deal)
+
+
+@login_required
+def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = _visible_deal(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = LostForm(request.POST)
+    if not form.is_valid():
+        return _refused(_("Say why the deal was lost."), 400)
+    try:
+        deal.mark_lost(form.cleaned_data["reason"], by=request.user)
+    except DealError as error:
+        return _refused(str(error), 409)
+    return _changed(request, None)
