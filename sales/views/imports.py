@@ -149,7 +149,12 @@ def import_commit(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Upload a file to import first."))
         return redirect("sales:import_upload")
     state, data = pending
-    report = run_import(data, state["filename"], Mapping.from_dict(state["mapping"]), user=request.user)
+    try:
+        mapping = Mapping.from_dict(state["mapping"])
+    except MappingError as exc:
+        messages.error(request, str(exc))
+        return redirect("sales:import_map")
+    report = run_import(data, state["filename"], mapping, user=request.user)
     if not report.committed:
         messages.error(request, report.summary())
         return redirect("sales:import_preview")

@@ -137,3 +137,10 @@ def test_the_mapping_can_be_downloaded_for_the_command_line(owners, admin_client
     response = admin_client_.get(reverse("sales:import_mapping_json"))
     assert response["Content-Type"] == "application/json"
     assert response.json()["fields"]["title"] == "Deal"
+
+
+def test_committing_an_unfinished_mapping_sends_the_user_back_to_it(owners, admin_client_):
+    _upload(admin_client_, b"Something,Else\n1,2\n")
+    response = admin_client_.post(reverse("sales:import_commit"))
+    assert response.status_code == 302 and response.url == reverse("sales:import_map")
+    assert Deal.objects.count() == 0
