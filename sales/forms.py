@@ -288,9 +288,10 @@ class ActivityForm(forms.ModelForm):
         for name in self.fixed:
             del self.fields[name]
         if "deal" in self.fields:
-            self.fields["deal"].queryset = (
-                Deal.objects.visible_to(user).open().select_related("customer").order_by("title", "pk")
-            )
+            deals = Deal.objects.visible_to(user).open().select_related("customer").order_by("title", "pk")
+            if customer is not None:
+                deals = deals.filter(customer=customer)
+            self.fields["deal"].queryset = deals
         if "customer" in self.fields:
             self.fields["customer"].queryset = Customer.objects.visible_to(user).only("pk", "name")
         if self.instance.pk:
