@@ -125,6 +125,20 @@
       period.addEventListener("change", toggleCustomRange);
     }
   });
+  // Choosing "custom range" waits for both dates and the Apply button instead of refreshing at once.
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.id !== "dashboard-filters") {
+      return;
+    }
+    var trigger = event.detail.triggeringEvent;
+    var custom = form.querySelector("#id_period").value === "custom";
+    var start = form.querySelector("#id_start").value;
+    var end = form.querySelector("#id_end").value;
+    if (custom && trigger && trigger.type === "change" && !(start && end)) {
+      event.preventDefault();
+    }
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.target && event.target.id === "dashboard-body") {
       drawCharts();
