@@ -297,12 +297,14 @@ class Command(BaseCommand):
                         now,
                     )
                 )
-            for n in range(rng.randrange(0, 4)):
+            for n in range(rng.randrange(1, 4)):
                 kind = rng.choice(kinds)
                 last_day = deal.closed_on or today
-                day = deal.opened_on + datetime.timedelta(
-                    days=rng.randrange(0, (last_day - deal.opened_on).days + 1)
-                )
+                first_day = deal.opened_on
+                if deal.status == Deal.Status.OPEN and n == 1 and rng.random() < 0.75:
+                    # Most open deals are being worked on: a recent touch keeps them off the risk list.
+                    first_day = max(first_day, today - datetime.timedelta(days=10))
+                day = first_day + datetime.timedelta(days=rng.randrange(0, (last_day - first_day).days + 1))
                 if deal.status == Deal.Status.OPEN and n == 0 and rng.random() < 0.6:
                     kind = Activity.Kind.TASK
                     due = at(today + datetime.timedelta(days=rng.randrange(-5, 10)), 9 + rng.randrange(0, 8))
@@ -359,7 +361,7 @@ class Command(BaseCommand):
                 SalesPlan(
                     name=f"Company plan Q{quarter} {start.year}",
                     scope=SalesPlan.Scope.COMPANY,
-                    revenue_quota=Decimal("400000.00"),
+                    revenue_quota=Decimal("1200000.00"),
                     activities_quota=300,
                     external_id=f"{PREFIX}plan-company",
                     **common,
@@ -368,7 +370,7 @@ class Command(BaseCommand):
                     name=f"{team.name} Q{quarter} {start.year}",
                     scope=SalesPlan.Scope.TEAM,
                     team=team,
-                    revenue_quota=Decimal("300000.00"),
+                    revenue_quota=Decimal("1000000.00"),
                     activities_quota=200,
                     external_id=f"{PREFIX}plan-team",
                     **common,
@@ -378,7 +380,7 @@ class Command(BaseCommand):
                         name=f"{users[name].get_full_name()} Q{quarter} {start.year}",
                         scope=SalesPlan.Scope.REP,
                         rep=users[name],
-                        revenue_quota=Decimal("150000.00"),
+                        revenue_quota=Decimal("500000.00"),
                         activities_quota=100,
                         external_id=f"{PREFIX}plan-{name}",
                         **common,
