@@ -193,12 +193,14 @@ def customer_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
         if not is_htmx(request):
             messages.success(request, _("Activity logged."))
             return redirect(customer)
+    if not is_htmx(request):
+        return render(
+            request, "customers/customer_detail.html", _detail_context(request, customer, activity_form=form)
+        )
     context = {
         "customer": customer,
         "timeline": customer_timeline(customer),
         "activity_form": form,
         "now": timezone.now(),
     }
-    if is_htmx(request):
-        return render(request, "customers/partials/customer_activity.html", context)
-    return render(request, "customers/customer_detail.html", _detail_context(request, customer, **context))
+    return render(request, "customers/partials/customer_activity.html", context)
