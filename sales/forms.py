@@ -344,6 +344,9 @@ class ActivityForm(forms.ModelForm):
                 setattr(self.instance, name, self.cleaned_data[name])
         if not self.instance.owner_id:
             self.instance.owner = self.user
+        if self.instance.deal_id is None and self.instance.customer_id is None:
+            # clean() already said so on the field; the model's check would only repeat it.
+            return
         super()._post_clean()
 
     def save(self, commit: bool = True) -> Activity:
