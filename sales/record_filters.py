@@ -32,9 +32,10 @@ class SalesRecordFilterForm(forms.Form):
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-control form-control-sm")
 
-    def clean_q(self) -> str:
+    def clean(self) -> dict:
+        data = super().clean()
         # NUL bytes are refused by PostgreSQL; nobody searches for them on purpose.
-        return self.cleaned_data["q"].replace("\x00", "").strip()
+        return {k: v.replace("\x00", "").strip() if isinstance(v, str) else v for k, v in data.items()}
 
 
 def clean_filters(form_class: type[forms.Form], params) -> dict:

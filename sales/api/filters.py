@@ -3,6 +3,8 @@
 Deals, customers and sales records use the same filter functions as their pages and exports.
 """
 
+import datetime
+
 from django import forms
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +24,23 @@ def _id() -> forms.IntegerField:
     return forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
+class UTCDateTimeField(forms.DateTimeField):
+    """A datetime given in UTC, whatever offset it was written with.
+
+    PostgreSQL refuses unusual offsets (such as -19:20) in a query, and one far from UTC near the
+    first or last representable day overflows; both are dropped as invalid filter values.
+    """
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(datetime.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
 class ContactFilterForm(forms.Form):
     q = _text()
     customer = _id()
@@ -33,8 +52,8 @@ class ActivityFilterForm(forms.Form):
     customer = _id()
     owner = _id()
     done = forms.NullBooleanField(required=False)
-    due_after = forms.DateTimeField(required=False)
-    due_before = forms.DateTimeField(required=False)
+    due_after = UTCDateTimeField(required=False)
+    due_before = UTCDateTimeField(required=False)
 
 
 class PlanFilterForm(forms.Form):

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sales.api.authentication import API_AUTHENTICATION
 from sales.metrics import Scope, overview, visible_sources
 from sales.models import Team
 from sales.views.dashboard import preset_period
@@ -214,6 +215,8 @@ class MetricsSerializer(serializers.Serializer):
 
 class MetricsView(APIView):
     """The five indicators and the pipeline metrics over a scope, limited to what the user may see."""
+
+    authentication_classes = API_AUTHENTICATION
 
     @extend_schema(parameters=[MetricsQuerySerializer], responses=MetricsSerializer)
     def get(self, request: Request) -> Response:

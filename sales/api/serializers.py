@@ -1,5 +1,7 @@
 """Serializers of the API. Related records are accepted only if the requesting user can see them."""
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -8,6 +10,8 @@ from rest_framework import serializers
 from customers.models import Contact, Customer
 from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, Team
 from sales.visibility import is_admin, visible_owners
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,30}")
 
 
 def _user(serializer_field: serializers.Field):
@@ -53,6 +57,22 @@ class VisibleOwnerField(serializers.PrimaryKeyRelatedField):
         users = get_user_model().objects.filter(is_active=True)
         owners = visible_owners(user)
         return users if owners is None else users.filter(pk__in=owners)
+
+
+class StageKeyField(serializers.SlugRelatedField):
+    """A stage by its key; text that cannot be a key is "not found" without asking the database.
+
+    (PostgreSQL raises on a NUL byte in a query instead of finding nothing.)
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Stage.objects.all())
+        super().__init__(slug_field="key", **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not SLUG.fullmatch(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
 
 
 def _name(user) -> str:
@@ -147,12 +167,7 @@ class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
 class DealCreateSerializer(serializers.ModelSerializer):
     customer = VisibleRelatedField(Customer)
     owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
-    stage = serializers.SlugRelatedField(
-        slug_field="key",
-        queryset=Stage.objects.all(),
-        required=False,
-        help_text=_("Stage key; the first open stage by default."),
-    )
+    stage = StageKeyField(required=False, help_text=_("Stage key; the first open stage by default."))
     probability = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
@@ -225,7 +240,7 @@ class DealEditSerializer(serializers.ModelSerializer):
 
 
 class DealMoveSerializer(serializers.Serializer):
-    stage = serializers.SlugRelatedField(slug_field="key", queryset=Stage.objects.all())
+    stage = StageKeyField(help_text=_("Stage key, such as choose or buy."))
     version = serializers.IntegerField(
         min_value=1, max_value=2**31 - 1, required=False, help_text=_("Refuse the move if the deal changed.")
     )

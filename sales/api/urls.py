@@ -1,14 +1,23 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from sales.api import viewsets
+from sales.api.authentication import API_AUTHENTICATION
 from sales.api.metrics import MetricsView
 
 app_name = "api"
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """The API root page authenticates like the rest of the API."""
+
+    class APIRootView(DefaultRouter.APIRootView):
+        authentication_classes = API_AUTHENTICATION
+
+
+router = Router()
 router.register("customers", viewsets.CustomerViewSet, basename="customer")
 router.register("contacts", viewsets.ContactViewSet, basename="contact")
 router.register("deals", viewsets.DealViewSet, basename="deal")
@@ -20,7 +29,12 @@ router.register("products", viewsets.ProductViewSet, basename="product")
 urlpatterns = [
     path("", include(router.urls)),
     path("metrics/", MetricsView.as_view(), name="metrics"),
-    path("token/", obtain_auth_token, name="token"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Exchanging a username and password for a token needs no prior authentication.
+    path("token/", ObtainAuthToken.as_view(authentication_classes=[]), name="token"),
+    path("schema/", SpectacularAPIView.as_view(authentication_classes=API_AUTHENTICATION), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=API_AUTHENTICATION),
+        name="docs",
+    ),
 ]

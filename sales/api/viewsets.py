@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from customers.models import Contact, Customer
 from sales.actions import create_deal
 from sales.api import filters, serializers
+from sales.api.authentication import API_AUTHENTICATION
 from sales.api.permissions import PlansAreWrittenByManagers
 from sales.filters import filter_customers, filter_deals
 from sales.history import record_changes, snapshot
@@ -36,6 +37,7 @@ class CrmPagination(PageNumberPagination):
 class VisibleModelViewSet(viewsets.ModelViewSet):
     """A model viewset whose rows are what the user may see, filtered by ``filter_list``."""
 
+    authentication_classes = API_AUTHENTICATION
     model = None
     related: tuple[str, ...] = ()
     pagination_class = CrmPagination
@@ -128,6 +130,7 @@ class SalesPlanViewSet(VisibleModelViewSet):
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     """The product catalogue, to look up product ids for deals and sales records."""
 
+    authentication_classes = API_AUTHENTICATION
     serializer_class = serializers.ProductSerializer
     pagination_class = CrmPagination
 
@@ -165,6 +168,7 @@ class DealViewSet(
 ):
     """Deals. Stage and status change only through the move, won and lost actions."""
 
+    authentication_classes = API_AUTHENTICATION
     serializer_class = serializers.DealSerializer
     pagination_class = CrmPagination
 

@@ -61,3 +61,10 @@ def test_the_docs_page_loads_everything_from_static(api):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
     assert "https://" not in html
+
+
+def test_a_token_with_a_nul_byte_is_refused_not_a_server_error(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token abc\x00def")
+    for url in ("/api/deals/", "/api/metrics/", "/api/schema/"):
+        assert client.get(url).status_code in (401, 403)

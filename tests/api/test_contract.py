@@ -8,10 +8,11 @@ import datetime
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 
@@ -26,7 +27,7 @@ from tests.factories import (
     SalesRecordFactory,
 )
 
-EXAMPLES = 12
+EXAMPLES = 10
 
 
 def _book_of(rep) -> dict[str, int]:
@@ -45,6 +46,20 @@ def _book_of(rep) -> dict[str, int]:
         "plans": SalesPlanFactory(scope=SalesPlan.Scope.REP, rep=rep).pk,
         "products": ProductFactory().pk,
     }
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Keep the test transaction's connection open across requests, as Django's test client does.
+
+    The WSGI handler closes connections when a request finishes; inside a test transaction that
+    would close the connection holding the test data (PostgreSQL).
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -69,16 +84,13 @@ def _run(operation, mode: GenerationMode, app, headers: dict, path_parameters: d
             f"{case.method} {case.formatted_path} {case.query} {case.body!r} -> {response.status_code}"
         )
 
-    try:
-        check()
-    except Unsatisfiable:
-        # With the path fixed, an operation without a body or query has nothing left to break.
-        if mode is not GenerationMode.NEGATIVE:
-            raise
+    check()
 
 
 @pytest.mark.django_db(transaction=False)
-def test_no_generated_request_gets_a_server_error(api_schema, rep, team, other_rep, other_team, settings):
+def test_no_generated_request_gets_a_server_error(
+    api_schema, rep, team, other_rep, other_team, settings, keep_test_connection
+):
     settings.DEBUG_PROPAGATE_EXCEPTIONS = False
     ids = _book_of(rep)
     _book_of(other_rep)
@@ -89,8 +101,8 @@ def test_no_generated_request_gets_a_server_error(api_schema, rep, team, other_r
     assert len(operations) > 20
     for operation in operations:
         prefix = operation.path.split("/")[2]
+        # Valid requests go to real rows (random ids would mostly be 404s); invalid ones get
+        # random paths, bodies and parameters.
         real = {"id": ids[prefix]} if "{id}" in operation.path else None
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _run(operation, mode, app, headers, None)
-            if real:
-                _run(operation, mode, app, headers, real)
+        _run(operation, GenerationMode.POSITIVE, app, headers, real)
+        _run(operation, GenerationMode.NEGATIVE, app, headers, None)
