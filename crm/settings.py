@@ -133,6 +133,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 CRM_CURRENCY = env_str("CRM_CURRENCY", "USD")
 # Days without a logged activity after which an open deal counts as stale.
 CRM_STALE_DAYS = env_int("CRM_STALE_DAYS", 14)
+# Seconds a user's dashboard figures for one scope are reused (0 turns the cache off).
+CRM_DASHBOARD_CACHE_SECONDS = env_int("CRM_DASHBOARD_CACHE_SECONDS", 0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
