@@ -195,7 +195,7 @@ class DealViewSet(
         record_changes(deal, before, by=self.request.user)
         return Response(serializers.DealSerializer(deal).data, status=code)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args, **kwargs) -> Response:
         data = self._input(serializers.DealCreateSerializer)
         try:
             with transaction.atomic():
@@ -204,7 +204,7 @@ class DealViewSet(
         except DealError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
 
-    def update(self, request: Request, pk=None, partial: bool = False) -> Response:
+    def update(self, request: Request, *args, partial: bool = False, **kwargs) -> Response:
         deal = self.get_object()
         serializer = serializers.DealEditSerializer(
             deal, data=request.data, partial=partial, context=self.get_serializer_context()
@@ -228,8 +228,8 @@ class DealViewSet(
         except DealError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
 
-    def partial_update(self, request: Request, pk=None) -> Response:
-        return self.update(request, pk=pk, partial=True)
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
 
     def _verb(self, serializer_class, apply) -> Response:
         deal = self.get_object()
@@ -251,7 +251,7 @@ class DealViewSet(
         request=serializers.DealMoveSerializer, responses={200: serializers.DealSerializer, **_DEAL_ERRORS}
     )
     @action(detail=True, methods=["post"])
-    def move(self, request: Request, pk=None) -> Response:
+    def move(self, request: Request, *args, **kwargs) -> Response:
         """Move the deal to another stage (by key); reaching the won stage wins it."""
         return self._verb(
             serializers.DealMoveSerializer, lambda d, data: d.move_to(data["stage"], by=request.user)
@@ -261,7 +261,7 @@ class DealViewSet(
         request=serializers.DealWonSerializer, responses={200: serializers.DealSerializer, **_DEAL_ERRORS}
     )
     @action(detail=True, methods=["post"])
-    def won(self, request: Request, pk=None) -> Response:
+    def won(self, request: Request, *args, **kwargs) -> Response:
         """Win the deal: move it to the won stage."""
 
         def win(deal: Deal, data: dict) -> None:
@@ -275,7 +275,7 @@ class DealViewSet(
         request=serializers.DealLostSerializer, responses={200: serializers.DealSerializer, **_DEAL_ERRORS}
     )
     @action(detail=True, methods=["post"])
-    def lost(self, request: Request, pk=None) -> Response:
+    def lost(self, request: Request, *args, **kwargs) -> Response:
         """Mark the deal lost, with the reason."""
         return self._verb(
             serializers.DealLostSerializer,

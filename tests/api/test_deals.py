@@ -175,3 +175,13 @@ def test_the_deal_list_takes_the_list_pages_filters_and_sort(api, rep):
     DealFactory(owner=rep, customer__owner=rep, title="Middle", amount=Decimal("50"), stage="understand")
     response = api.get("/api/deals/?stage=lead&stage=choose&sort=-amount")
     assert [d["title"] for d in response.data["results"]] == ["Big", "Small"]
+
+
+def test_the_format_suffix_works_on_edits_and_actions(api, rep):
+    # URLs like /api/deals/1/move.json pass a format argument to every handler.
+    deal = DealFactory(owner=rep, customer__owner=rep)
+    response = api.patch(f"/api/deals/{deal.pk}.json", {"version": deal.version, "title": "T"}, format="json")
+    assert response.status_code == 200
+    assert api.post(f"/api/deals/{deal.pk}/move.json", {"stage": "choose"}, format="json").status_code == 200
+    assert api.post(f"/api/deals/{deal.pk}/lost.json", {"reason": "No"}, format="json").status_code == 200
+    assert api.post(f"/api/deals/{deal.pk}/won.json", {}, format="json").status_code == 400
