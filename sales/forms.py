@@ -177,7 +177,7 @@ class DealEditForm(DealForm):
         return {
             name: self.cleaned_data[name]
             for name in EDITABLE
-            if name in self.fields and not _same(original.get(name, ""), self.cleaned_data.get(name))
+            if name in self.fields and not same_value(original.get(name, ""), self.cleaned_data.get(name))
         }
 
 
@@ -207,7 +207,7 @@ def sign_values(deal: Deal) -> str:
     return signing.dumps(deal_values(deal), salt=_SALT)
 
 
-def _same(text: str, value) -> bool:
+def same_value(text: str, value) -> bool:
     if isinstance(value, Decimal):
         try:
             return bool(text) and Decimal(text) == value

@@ -24,6 +24,7 @@ from sales import history
 from sales.actions import create_deal
 from sales.filters import RISKS, DealFilterForm, filter_deals
 from sales.forms import (
+    EDITABLE,
     WATCHED,
     ActivityForm,
     DealCreateForm,
@@ -33,6 +34,7 @@ from sales.forms import (
     ProbabilityForm,
     can_assign,
     deal_values,
+    same_value,
     sign_values,
 )
 from sales.models import Deal, DealError, Stage, StaleEdit, Team
@@ -397,6 +399,14 @@ def _stale(request: HttpRequest, form: DealEditForm, original: dict, current: De
     data = request.POST.copy()
     data["version"] = str(current.version)
     data["original"] = sign_values(current)
+    # Fields the user left alone take the new values, so saving again only applies what they typed.
+    now = DealEditForm.initial_for(current)
+    for name in EDITABLE:
+        if name in form.fields and same_value(original.get(name, ""), form.cleaned_data.get(name)):
+            value = now[name]
+            data[name] = (
+                "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))
+            )
     fresh = DealEditForm(data, user=request.user, deal=current)
     fresh.is_valid()
     context = {"form": fresh, "deal": current, "stale_lines": lines}
