@@ -6,8 +6,11 @@ import pytest
 from django.contrib import admin
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.urls import path
 
+from customers.admin import CustomerAdmin
 from customers.models import Customer
+from sales.admin import DealAdmin
 from sales.admin_history import HistoryAdminMixin
 from sales.history import history_for, record_changes, snapshot
 from sales.models import Deal, Stage
@@ -117,3 +120,26 @@ def test_the_admin_block_escapes_values(rep):
     assert "<img" not in html
     assert "&lt;img src=x onerror=&quot;boom&quot;&gt;" in html
     assert "<table>" in html
+
+
+# The lead's CustomerAdmin and DealAdmin with the mixin, on a site of their own, to check that the
+# change pages render the history block for real.
+history_site = admin.AdminSite(name="history_admin")
+history_site.register(Customer, type("CustomerHistoryAdmin", (HistoryAdminMixin, CustomerAdmin), {}))
+history_site.register(Deal, type("DealHistoryAdmin", (HistoryAdminMixin, DealAdmin), {}))
+urlpatterns = [path("admin/", history_site.urls)]
+
+
+@pytest.mark.urls("tests.sales.test_history")
+def test_the_admin_change_pages_show_the_history(admin_client_, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep, title="Old title")
+    before = snapshot(deal)
+    deal.apply_edit({"title": "<b>New</b> title"}, version=deal.version)
+    record_changes(deal, before, by=rep)
+    html = admin_client_.get(f"/admin/sales/deal/{deal.pk}/change/").content.decode()
+    assert "Change history" in html
+    assert "Old title" in html and "&lt;b&gt;New&lt;/b&gt; title" in html
+    response = admin_client_.get(f"/admin/customers/customer/{deal.customer_id}/change/")
+    assert response.status_code == 200
+    assert "No changes recorded yet." in response.content.decode()
+    assert admin_client_.get("/admin/customers/customer/add/").status_code == 200
