@@ -167,29 +167,8 @@ def build(route: Route, records: dict) -> str | None:
 
 ROUTES = id_routes()
 
-# Routes that answer 500 today, with why; each stays listed only until its fix lands (then the
-# xfail passes and this entry should go).
-KNOWN_BUGS = {
-    f"api:deal-{verb}.format": (
-        f"DealViewSet.{verb}(request, pk=None) takes no format kwarg, so /api/deals/<pk>/{verb}.json is a 500"
-    )
-    for verb in ("move", "won", "lost")
-}
 
-
-def _param(route: Route):
-    key = f"{route.name}.format" if "format" in route.kwargs else route.name
-    marks = [pytest.mark.xfail(reason=KNOWN_BUGS[key], strict=False)] if key in KNOWN_BUGS else []
-    return pytest.param(route, marks=marks, id=f"{route.name}:{route.route}")
-
-
-def test_the_enumeration_finds_the_routes_we_know_of():
-    names = {r.name for r in ROUTES}
-    expected = {"sales:deal_detail", "sales:deal_move", "customers:customer_detail", "api:deal-detail"}
-    assert expected <= names
-
-
-@pytest.mark.parametrize("route", [_param(r) for r in ROUTES])
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.name}:{r.route}" for r in ROUTES])
 def test_another_rep_gets_404(route, rep, other_rep, team, other_team):
     url = build(route, records_of(rep))
     if url is None:
