@@ -216,6 +216,12 @@ def same_value(text: str, value) -> bool:
     return text == _text(value)
 
 
+class VersionForm(forms.Form):
+    """The version of the deal the user saw: an action on an older copy is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
 class MoveForm(forms.Form):
     stage = forms.ModelChoiceField(label=_("Stage"), queryset=Stage.objects.all(), to_field_name="key")
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

@@ -32,6 +32,7 @@ from sales.forms import (
     LostForm,
     MoveForm,
     ProbabilityForm,
+    VersionForm,
     can_assign,
     deal_values,
     same_value,
@@ -252,9 +253,7 @@ def deal_won(request: HttpRequest, pk: int) -> HttpResponse:
         deal.move_to(won_stage, by=request.user)
         return _("Won! The sale is recorded.")
 
-    form = MoveForm({"version": request.POST.get("version"), "stage": "buy"})
-    form.fields["stage"].required = False
-    return _act(request, pk, form, win, "move_form")
+    return _act(request, pk, VersionForm(request.POST), win, "move_form")
 
 
 @require_POST
