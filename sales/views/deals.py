@@ -22,7 +22,7 @@ from customers.forms import owner_choices
 from customers.models import Customer
 from sales import history
 from sales.actions import create_deal
-from sales.filters import RISKS, DealFilterForm, filter_deals
+from sales.filters import RISKS, filter_deals
 from sales.forms import (
     EDITABLE,
     WATCHED,
@@ -150,7 +150,6 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         "deals": list(page.object_list),
         "totals": totals,
         "filters": filters,
-        "form": DealFilterForm(request.GET),
         "stages": stages,
         "statuses": Deal.Status.choices,
         "risks": list(RISKS.items()),

@@ -234,11 +234,13 @@ def _customers_with_everything(rep, n: int) -> Customer:
 @pytest.mark.parametrize("n", [3, 6])
 def test_the_list_runs_a_fixed_number_of_queries(rep_client, rep, n, django_assert_num_queries):
     _customers_with_everything(rep, n)
-    # session, user, COUNT for the paginator, manager check (groups, managed teams), the page of
-    # customers with their owners and open-deal counts.
-    with django_assert_num_queries(6):
+    # session, user, COUNT for the paginator, the page of customers with their owners, the open-deal
+    # counts of that page, manager check (groups, managed teams).
+    with django_assert_num_queries(7):
         response = rep_client.get(LIST)
-    assert len(response.context["customers"]) == n + 1
+    rows = response.context["customers"]
+    assert len(rows) == n + 1
+    assert sorted(c.open_deals for c in rows) == [0] * n + [n]
 
 
 @pytest.mark.parametrize("n", [3, 6])
