@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from customers.models import Contact, Customer
+from sales.admin_history import HistoryAdminMixin
 from sales.history import record_changes, snapshot
 
 
@@ -11,7 +12,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "industry", "region", "channel", "owner", "need", "created_at"]
     list_filter = ["kind", "region", "channel", "industry", "owner"]
     search_fields = ["name", "email", "phone", "external_id"]

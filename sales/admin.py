@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from sales.actions import open_deal
+from sales.admin_history import HistoryAdminMixin
 from sales.history import record_changes, snapshot
 from sales.models import (
     Activity,
@@ -105,7 +106,7 @@ class DealAdminForm(forms.ModelForm):
 
 
 @admin.register(Deal)
-class DealAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class DealAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     form = DealAdminForm
     list_display = [
         "title",
