@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.customer_list, name="customer_list"),
     path("new/", views.customer_create, name="customer_create"),
     path("export/", export_views.customer_export, name="customer_export"),
+    path("options/", views.customer_options, name="customer_options"),
     path("<int:pk>/", views.customer_detail, name="customer_detail"),
     path("<int:pk>/edit/", views.customer_edit, name="customer_edit"),
     path("<int:pk>/contacts/", views.contact_create, name="contact_create"),

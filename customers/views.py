@@ -18,7 +18,7 @@ from customers.forms import ContactForm, CustomerForm, owner_choices
 from customers.models import Contact, Customer
 from sales import history
 from sales.filters import filter_customers
-from sales.forms import ActivityForm, can_assign
+from sales.forms import PICKER_LIMIT, ActivityForm, can_assign
 from sales.models import Deal, SalesRecord, Team
 from sales.views.activities import customer_timeline
 from sales.views.deals import is_htmx
@@ -211,3 +211,13 @@ def customer_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "customers/partials/customer_activity.html", context)
+
+
+@login_required
+def customer_options(request: HttpRequest) -> HttpResponse:
+    """The ``<option>``s of the visible customers matching ``?customer_q=`` (the forms' pickers)."""
+    text = request.GET.get("customer_q", "").replace("\x00", "")[:200]
+    qs = Customer.objects.visible_to(request.user).search(text).only("pk", "name").order_by("name", "pk")
+    rows = list(qs[: PICKER_LIMIT + 1])
+    context = {"options": [(c.pk, c.name) for c in rows[:PICKER_LIMIT]], "more": len(rows) > PICKER_LIMIT}
+    return render(request, "customers/partials/customer_options.html", context)

@@ -8,7 +8,7 @@ import datetime
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Div, Field, Layout, Row
+from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row
 from django import forms
 from django.core import signing
 from django.db.models import Q
@@ -39,6 +39,41 @@ class DealChoiceField(forms.ModelChoiceField):
         return f"{obj.title} · {obj.customer.name}"
 
 
+# A select lists at most this many records; beyond it a search box fetches the matching ones.
+PICKER_LIMIT = 200
+
+
+def limit_choices(form: forms.Form, name: str, search_url: str) -> None:
+    """Render at most ``PICKER_LIMIT`` options of ``name`` (plus the chosen one), and a search box.
+
+    Validation still uses the field's whole queryset, so any visible record is accepted; only the
+    page stays small when a manager or admin may see thousands of records.
+    """
+    field = form.fields[name]
+    shown = list(field.queryset[: PICKER_LIMIT + 1])
+    many = len(shown) > PICKER_LIMIT
+    shown = shown[:PICKER_LIMIT]
+    chosen = form[name].value()
+    if chosen not in (None, "") and str(chosen).isdigit() and all(o.pk != int(chosen) for o in shown):
+        shown += list(field.queryset.filter(pk=chosen))
+    field.widget.choices = [("", field.empty_label or "")] + [
+        (o.pk, field.label_from_instance(o)) for o in shown
+    ]
+    form.pickers = {**getattr(form, "pickers", {}), name: search_url if many else ""}
+
+
+def picker_search(name: str, url_name: str) -> HTML:
+    """A search box under a limited select that swaps in the matching options (htmx)."""
+    return HTML(
+        "{% load i18n %}{% if form.pickers." + name + " %}"
+        '<input type="search" class="form-control form-control-sm mt-n2 mb-3" name="' + name + '_q" '
+        'placeholder="{% translate "Type to find more…" %}" aria-label="{% translate "Search" %}" '
+        'aria-controls="id_' + name + '" autocomplete="off" '
+        'hx-get="{% url "' + url_name + '" %}" hx-target="#id_' + name + '" '
+        'hx-trigger="input changed delay:300ms" hx-include="this">{% endif %}'
+    )
+
+
 def can_assign(user) -> bool:
     return is_admin(user) or is_manager(user)
 
@@ -63,7 +98,10 @@ class DealForm(forms.Form):
     def __init__(self, *args, user, deal: Deal | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["customer"].queryset = Customer.objects.visible_to(user).only("pk", "name")
+        self.fields["customer"].queryset = (
+            Customer.objects.visible_to(user).only("pk", "name").order_by("name", "pk")
+        )
+        limit_choices(self, "customer", "customers:customer_options")
         products = Product.objects.visible_to(user)
         keep = Q(pk=deal.product_id) if deal is not None and deal.product_id else Q(pk__in=[])
         self.fields["product"].queryset = products.filter(Q(active=True) | keep)
@@ -115,7 +153,12 @@ class DealCreateForm(DealForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper.layout = Layout(
-            Row(Column("title", css_class="col-md-7"), Column("customer", css_class="col-md-5")),
+            Row(
+                Column("title", css_class="col-md-7"),
+                Column(
+                    "customer", picker_search("customer", "customers:customer_options"), css_class="col-md-5"
+                ),
+            ),
             Row(
                 Column("amount", css_class="col-md-4"),
                 Column("stage", css_class="col-md-4"),
@@ -141,7 +184,12 @@ class DealEditForm(DealForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper.layout = Layout(
-            Row(Column("title", css_class="col-md-7"), Column("customer", css_class="col-md-5")),
+            Row(
+                Column("title", css_class="col-md-7"),
+                Column(
+                    "customer", picker_search("customer", "customers:customer_options"), css_class="col-md-5"
+                ),
+            ),
             Row(
                 Column("amount", css_class="col-md-4"),
                 Column("opened_on", css_class="col-md-4"),
@@ -298,15 +346,25 @@ class ActivityForm(forms.ModelForm):
             if customer is not None:
                 deals = deals.filter(customer=customer)
             self.fields["deal"].queryset = deals
+            limit_choices(self, "deal", "sales:deal_options")
         if "customer" in self.fields:
-            self.fields["customer"].queryset = Customer.objects.visible_to(user).only("pk", "name")
+            self.fields["customer"].queryset = (
+                Customer.objects.visible_to(user).only("pk", "name").order_by("name", "pk")
+            )
+            limit_choices(self, "customer", "customers:customer_options")
         if self.instance.pk:
             self.fields["done"].initial = self.instance.is_done
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Row(Column("kind", css_class="col-md-3"), Column("subject", css_class="col-md-9")),
-            Row(*[Column(n, css_class="col-md-6") for n in ("deal", "customer") if n in self.fields]),
+            Row(
+                *[
+                    Column(n, picker_search(n, url), css_class="col-md-6")
+                    for n, url in (("deal", "sales:deal_options"), ("customer", "customers:customer_options"))
+                    if n in self.fields
+                ]
+            ),
             Row(
                 Column("due_at", css_class="col-md-4"),
                 Column(Div(Field("done"), css_class="pt-md-4"), css_class="col-md-3"),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("pipeline/deals/<int:pk>/lost/", board.mark_lost, name="board_lost"),
     path("deals/", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_create, name="deal_create"),
+    path("deals/options/", deals.deal_options, name="deal_options"),
     path("deals/export/", export_views.deal_export, name="deal_export"),
     path("deals/<int:pk>/", deals.deal_detail, name="deal_detail"),
     path("deals/<int:pk>/edit/", deals.deal_edit, name="deal_edit"),

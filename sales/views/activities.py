@@ -21,7 +21,7 @@ from customers.models import Customer
 from sales.forms import ActivityDoneForm, ActivityForm, can_assign, day_start
 from sales.models import Activity, Deal, StageChange
 
-SECTION_LIMIT = 50
+SECTION_LIMIT = 25
 DONE_DAYS = 7
 
 

@@ -25,6 +25,7 @@ from sales.actions import create_deal
 from sales.filters import RISKS, filter_deals
 from sales.forms import (
     EDITABLE,
+    PICKER_LIMIT,
     WATCHED,
     ActivityForm,
     DealCreateForm,
@@ -409,3 +410,14 @@ def _stale(request: HttpRequest, form: DealEditForm, original: dict, current: De
     fresh.is_valid()
     context = {"form": fresh, "deal": current, "stale_lines": lines}
     return render(request, "sales/deal_form.html", context, status=409)
+
+
+@login_required
+def deal_options(request: HttpRequest) -> HttpResponse:
+    """The ``<option>``s of the visible open deals matching ``?deal_q=`` (the activity form's picker)."""
+    text = request.GET.get("deal_q", "").replace("\x00", "")[:200]
+    qs = Deal.objects.visible_to(request.user).open().search(text).select_related("customer")
+    rows = list(qs.order_by("title", "pk")[: PICKER_LIMIT + 1])
+    options = [(d.pk, f"{d.title} · {d.customer.name}") for d in rows[:PICKER_LIMIT]]
+    context = {"options": options, "more": len(rows) > PICKER_LIMIT}
+    return render(request, "customers/partials/customer_options.html", context)

@@ -429,3 +429,54 @@ def test_a_rep_may_not_see_another_reps_deal_in_the_activity_form(rep_client, re
     other = deal_of(RepFactory())
     response = rep_client.get(reverse("sales:activity_create"), {"deal": other.pk})
     assert "deal" not in response.context["form"].initial
+
+
+# Pickers: a customer select stays small when the user may see thousands of customers
+
+
+@pytest.fixture
+def small_picker(monkeypatch):
+    import customers.views
+    import sales.forms
+    import sales.views.deals
+
+    for module in (sales.forms, customers.views, sales.views.deals):
+        monkeypatch.setattr(module, "PICKER_LIMIT", 2)
+
+
+def test_the_customer_select_is_capped_and_offers_a_search_box(rep_client, rep, small_picker):
+    names = ["Alpha", "Beta", "Gamma", "Delta"]
+    customers = {n: CustomerFactory(owner=rep, name=n) for n in names}
+    response = rep_client.get(NEW, {"customer": customers["Gamma"].pk})
+    choices = [label for value, label in response.context["form"].fields["customer"].widget.choices if value]
+    assert choices == ["Alpha", "Beta", "Gamma"]  # the first two by name, and the preselected one
+    assert b'name="customer_q"' in response.content
+    # Any visible customer is still accepted, shown or not.
+    data = {"title": "D", "customer": customers["Delta"].pk, "amount": "1", "opened_on": "2026-01-01"}
+    assert rep_client.post(NEW, data).status_code == 302
+
+
+def test_no_search_box_when_every_customer_fits(rep_client, rep):
+    CustomerFactory(owner=rep)
+    assert b'name="customer_q"' not in rep_client.get(NEW).content
+
+
+def test_the_customer_search_finds_only_visible_customers(rep_client, rep, other_rep, small_picker):
+    CustomerFactory(owner=rep, name="Acme North")
+    CustomerFactory(owner=other_rep, name="Acme South")
+    response = rep_client.get(reverse("customers:customer_options"), {"customer_q": "acme"})
+    assert b"Acme North" in response.content
+    assert b"Acme South" not in response.content
+    for i in range(3):
+        CustomerFactory(owner=rep, name=f"Acme {i}")
+    assert (
+        b"More match" in rep_client.get(reverse("customers:customer_options"), {"customer_q": "acme"}).content
+    )
+
+
+def test_the_deal_search_finds_only_visible_open_deals(rep_client, rep, other_rep):
+    deal_of(rep, title="Fleet renewal")
+    deal_of(other_rep, title="Fleet expansion")
+    response = rep_client.get(reverse("sales:deal_options"), {"deal_q": "fleet"})
+    assert b"Fleet renewal" in response.content
+    assert b"Fleet expansion" not in response.content
