@@ -6,11 +6,8 @@ import pytest
 from django.contrib import admin
 from django.template.loader import render_to_string
 from django.test import RequestFactory
-from django.urls import path
 
-from customers.admin import CustomerAdmin
 from customers.models import Customer
-from sales.admin import DealAdmin
 from sales.admin_history import HistoryAdminMixin
 from sales.history import history_for, record_changes, snapshot
 from sales.models import Deal, Stage
@@ -122,15 +119,6 @@ def test_the_admin_block_escapes_values(rep):
     assert "<table>" in html
 
 
-# The lead's CustomerAdmin and DealAdmin with the mixin, on a site of their own, to check that the
-# change pages render the history block for real.
-history_site = admin.AdminSite(name="history_admin")
-history_site.register(Customer, type("CustomerHistoryAdmin", (HistoryAdminMixin, CustomerAdmin), {}))
-history_site.register(Deal, type("DealHistoryAdmin", (HistoryAdminMixin, DealAdmin), {}))
-urlpatterns = [path("admin/", history_site.urls)]
-
-
-@pytest.mark.urls("tests.sales.test_history")
 def test_the_admin_change_pages_show_the_history(admin_client_, rep):
     deal = DealFactory(owner=rep, customer__owner=rep, title="Old title")
     before = snapshot(deal)
