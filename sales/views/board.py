@@ -157,12 +157,13 @@ def _owner_choices(user) -> list[tuple[int, str]] | None:
     return [(u.pk, u.get_full_name() or u.username) for u in users]
 
 
-def _owner_param(value: str | None) -> int | None:
+def _positive_int(value: str | None) -> int | None:
+    """An id from a query string; anything else (or an id beyond 64 bits) counts as none given."""
     try:
-        owner_id = int(value or "")
+        number = int(value or "")
     except ValueError:
         return None
-    return owner_id if owner_id > 0 else None
+    return number if 0 < number < 2**63 else None
 
 
 def _board_deals(user, owner_id: int | None) -> QuerySet:
@@ -195,7 +196,7 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     # stages, the grouped header aggregate, then the first page of each column (one per column).
     today = timezone.localdate()
     choices = _owner_choices(request.user)
-    owner_id = _owner_param(request.GET.get("owner")) if choices else None
+    owner_id = _positive_int(request.GET.get("owner")) if choices else None
     if owner_id not in {pk for pk, _name in choices or []}:
         owner_id = None
     columns = _columns(request.user, owner_id, today)
@@ -221,7 +222,7 @@ def _request_owner(request: HttpRequest, data) -> int | None:
     # A rep's board is always their own; only managers and admins narrow it to one rep.
     if not (is_admin(request.user) or is_manager(request.user)):
         return None
-    return _owner_param(data.get("owner"))
+    return _positive_int(data.get("owner"))
 
 
 @login_required
@@ -232,7 +233,7 @@ def board_column(request: HttpRequest, key: str) -> HttpResponse:
     won = not stage.is_open
     owner_id = _request_owner(request, request.GET)
     deals = _column_deals(_board_deals(request.user, owner_id), stage, today)
-    after_pk = _owner_param(request.GET.get("after_pk"))
+    after_pk = _positive_int(request.GET.get("after_pk"))
     after = request.GET.get("after", "")
     day = None if after in ("", "none") else parse_date(after)
     if after_pk and (day or after == "none") and not (won and day is None):
@@ -253,6 +254,8 @@ def _refused(message: str, status: int) -> HttpResponse:
 
 
 def _visible_deal(request: HttpRequest, pk: int) -> Deal:
+    if pk >= 2**63:  # the database driver would overflow instead of finding nothing
+        raise Http404
     deals = Deal.objects.visible_to(request.user).select_related("customer", "owner", "stage")
     return get_object_or_404(deals, pk=pk)
 

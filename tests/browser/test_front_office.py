@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from sales.models import Activity, Deal, SalesRecord, StageChange
 from tests.browser.conftest import sign_in
-from tests.factories import ManagerFactory, RepFactory, TeamFactory
+from tests.factories import CustomerFactory, DealFactory, ManagerFactory, RepFactory, TeamFactory
+from tests.sales.test_board import bulk_deals
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -114,8 +115,6 @@ def test_a_rep_takes_a_deal_from_a_new_customer_to_a_win(live_server, new_page, 
 
 
 def test_a_refused_drop_puts_the_card_back_and_says_why(live_server, page, people):
-    from tests.factories import CustomerFactory, DealFactory
-
     rep = people["rep"]
     deal = DealFactory(customer=CustomerFactory(owner=rep), title="Changed elsewhere")
     sign_in(page, "alice")
@@ -130,8 +129,6 @@ def test_a_refused_drop_puts_the_card_back_and_says_why(live_server, page, peopl
 
 
 def test_the_lost_zone_asks_for_a_reason_and_cancel_puts_the_card_back(live_server, page, people):
-    from tests.factories import CustomerFactory, DealFactory
-
     rep = people["rep"]
     deal = DealFactory(customer=CustomerFactory(owner=rep), title="Going cold")
     sign_in(page, "alice")
@@ -154,3 +151,17 @@ def test_the_lost_zone_asks_for_a_reason_and_cancel_puts_the_card_back(live_serv
     page.wait_for_function("document.querySelector('#board-head-lead .board-count').textContent === '0'")
     deal.refresh_from_db()
     assert (deal.status, deal.lost_reason) == (Deal.Status.LOST, "Chose a cheaper supplier")
+
+
+def test_a_long_column_loads_its_next_cards_when_scrolled_to_the_end(live_server, page, people):
+    bulk_deals(people["rep"], 60)
+    sign_in(page, "alice")
+    page.goto("/pipeline/")
+    cards = page.locator("#board-cards-lead .board-card")
+    assert cards.count() == 50
+    assert page.locator("#board-head-lead .board-count").inner_text() == "60"
+    cards.nth(49).scroll_into_view_if_needed()  # brings the "load more" sentinel into view
+    page.wait_for_function("document.querySelectorAll('#board-cards-lead .board-card').length === 60")
+    assert page.locator("#board-more-lead button").count() == 0  # nothing left to load
+    ids = cards.evaluate_all("cards => cards.map(c => c.id)")
+    assert len(set(ids)) == 60

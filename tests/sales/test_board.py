@@ -428,3 +428,17 @@ def test_a_move_runs_a_fixed_number_of_queries(rep, rep_client, n, django_assert
     with django_assert_num_queries(12):
         response = rep_client.post(move_url(deal), {"stage": "understand"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("owner", ["abc", "-3", "0", str(2**64)])
+def test_a_manager_asking_for_a_nonsense_rep_gets_the_whole_team(book, manager_client, owner):
+    response = manager_client.get(URL, {"owner": owner})
+    assert response.status_code == 200
+    assert response.context["owner_id"] is None
+    assert column(response, "lead").count == 2
+
+
+@pytest.mark.parametrize("url_name", ["sales:board_move", "sales:board_lost"])
+def test_an_id_beyond_the_databases_integers_is_not_found(rep_client, url_name):
+    response = rep_client.post(reverse(url_name, args=[2**64]), {"stage": "lead", "reason": "x"})
+    assert response.status_code == 404
