@@ -71,7 +71,7 @@ def new_page(browser, live_server, request):
 
     def open_page():
         context = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=live_server.url)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(20_000)  # CI machines share their cores
         contexts.append(context)
         return context.new_page()
 
