@@ -1,5 +1,6 @@
 import pytest
 from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
 
 from sales.defaults import create_defaults
 from tests.factories import AdminFactory, ManagerFactory, RepFactory, TeamFactory
@@ -10,13 +11,16 @@ def _default_stages_and_groups(request):
     """Put back the rows of the data migrations when a transactional test flushed them.
 
     Live-server tests truncate every table when they finish; Django restores serialized rows only
-    at the start of the next such test, so a plain test running after one would find no stages.
+    at the start of the next such test, so a plain test running after one would find no stages and
+    content types with new ids.
     """
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not {"db", "transactional_db", "live_server"} & set(request.fixturenames):
         return
     request.getfixturevalue("transactional_db" if marker and marker.kwargs.get("transaction") else "db")
     create_defaults(apps)
+    # A flush also recreates content types under new ids; forget the ids cached before it.
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture(autouse=True)
