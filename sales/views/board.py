@@ -235,13 +235,20 @@ def board_column(request: HttpRequest, key: str) -> HttpResponse:
     deals = _column_deals(_board_deals(request.user, owner_id), stage, today)
     after_pk = _positive_int(request.GET.get("after_pk"))
     after = request.GET.get("after", "")
-    day = None if after in ("", "none") else parse_date(after)
+    day = None if after in ("", "none") else _date(after)
     if after_pk and (day or after == "none") and not (won and day is None):
         deals = deals.filter(_after_q(won, day, after_pk))
     cards = list(deals[: PAGE + 1])
     column = _column(stage, None, cards, owner_id)
     context = {"column": column, "today": today}
     return render(request, "sales/partials/board_cards.html", context)
+
+
+def _date(value: str) -> datetime.date | None:
+    try:
+        return parse_date(value)
+    except ValueError:  # well formed but impossible, like 2025-02-30
+        return None
 
 
 class LostForm(forms.Form):

@@ -371,12 +371,23 @@ def test_a_column_of_an_unknown_or_after_sale_stage_is_not_found(rep_client):
     assert rep_client.get(reverse("sales:board_column", args=["use"])).status_code == 404
 
 
-def test_bad_paging_parameters_give_the_first_page(rep, rep_client):
+@pytest.mark.parametrize(
+    "after, after_pk",
+    [("not-a-date", "x"), ("2025-02-30", "5"), ("", "7"), ("2025-01-01", str(2**64)), ("none", "-1")],
+)
+def test_bad_paging_parameters_give_the_first_page(rep, rep_client, after, after_pk):
     bulk_deals(rep, 3)
     url = reverse("sales:board_column", args=["lead"])
-    response = rep_client.get(url, {"after": "not-a-date", "after_pk": "x"})
+    response = rep_client.get(url, {"after": after, "after_pk": after_pk})
     assert response.status_code == 200
     assert len(card_ids(response.content.decode())) == 3
+
+
+@pytest.mark.parametrize("key", ["lead", "buy"])
+@pytest.mark.parametrize("after", ["0001-01-01", "9999-12-31"])
+def test_paging_from_the_ends_of_the_calendar_works(rep, rep_client, key, after):
+    response = rep_client.get(reverse("sales:board_column", args=[key]), {"after": after, "after_pk": "1"})
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("n", [PAGE + 5, 2 * (PAGE + 5)])
