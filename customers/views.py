@@ -102,13 +102,16 @@ def _detail_context(request: HttpRequest, customer: Customer, **extra) -> dict:
         "customer": customer,
         "contacts": list(customer.contacts.all()),
         "deals": list(
-            customer.deals.select_related("stage", "owner").order_by("status", "-opened_on", "-pk")
+            Deal.objects.visible_to(request.user)
+            .filter(customer=customer)
+            .select_related("stage", "owner")
+            .order_by("status", "-opened_on", "-pk")
         ),
         "records": list(
             records.select_related("product", "deal").order_by("-sold_on", "-pk")[:RECORDS_SHOWN]
         ),
         "record_totals": records.aggregate(count=Count("pk"), amount=Sum("amount")),
-        "timeline": customer_timeline(customer),
+        "timeline": customer_timeline(customer, user=request.user),
         "history": history.history_for(customer, user=request.user),
         "contact_form": ContactForm(auto_id="contact_%s", autofocus=False),
         "activity_form": ActivityForm(user=request.user, customer=customer, auto_id="act_%s"),
@@ -206,7 +209,7 @@ def customer_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
         )
     context = {
         "customer": customer,
-        "timeline": customer_timeline(customer),
+        "timeline": customer_timeline(customer, user=request.user),
         "activity_form": form,
         "now": timezone.now(),
     }

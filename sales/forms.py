@@ -98,9 +98,12 @@ class DealForm(forms.Form):
     def __init__(self, *args, user, deal: Deal | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["customer"].queryset = (
-            Customer.objects.visible_to(user).only("pk", "name").order_by("name", "pk")
-        )
+        # The deal's own customer stays acceptable even if another rep owns it (a manager may have
+        # opened the deal on a teammate's customer); only a change of customer must be visible.
+        customers = Customer.objects.visible_to(user)
+        if deal is not None:
+            customers = customers | Customer.objects.filter(pk=deal.customer_id)
+        self.fields["customer"].queryset = customers.only("pk", "name").order_by("name", "pk")
         limit_choices(self, "customer", "customers:customer_options")
         products = Product.objects.visible_to(user)
         keep = Q(pk=deal.product_id) if deal is not None and deal.product_id else Q(pk__in=[])
@@ -342,7 +345,14 @@ class ActivityForm(forms.ModelForm):
         for name in self.fixed:
             del self.fields[name]
         if "deal" in self.fields:
-            deals = Deal.objects.visible_to(user).open().select_related("customer").order_by("title", "pk")
+            # An activity already on a closed deal keeps it when edited; new links go to open deals.
+            keep = Q(pk=self.instance.deal_id) if self.instance.deal_id else Q(pk__in=[])
+            deals = (
+                Deal.objects.visible_to(user)
+                .filter(Q(status=Deal.Status.OPEN) | keep)
+                .select_related("customer")
+                .order_by("title", "pk")
+            )
             if customer is not None:
                 deals = deals.filter(customer=customer)
             self.fields["deal"].queryset = deals

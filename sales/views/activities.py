@@ -45,10 +45,14 @@ def deal_timeline(deal: Deal) -> list[TimelineEntry]:
     return sorted(entries, key=lambda e: e.when, reverse=True)
 
 
-def customer_timeline(customer: Customer, limit: int = 100) -> list[TimelineEntry]:
-    """The latest activities on the customer or any of its deals (one query)."""
+def customer_timeline(customer: Customer, *, user, limit: int = 100) -> list[TimelineEntry]:
+    """The latest activities on the customer or any of its deals ``user`` may see (one query).
+
+    Another rep's deal on this customer stays out, and so do the activities logged on it.
+    """
+    visible_deals = Deal.objects.visible_to(user).filter(customer=customer).values("pk")
     activities = (
-        Activity.objects.filter(Q(customer=customer) | Q(deal__customer=customer))
+        Activity.objects.filter(Q(customer=customer, deal__isnull=True) | Q(deal__in=visible_deals))
         .select_related("owner", "deal")
         .order_by("-created_at", "-pk")[:limit]
     )
