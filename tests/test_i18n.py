@@ -130,3 +130,15 @@ def test_the_compiled_catalogue_matches_the_po_file(zh):
         if wanted and served != wanted:
             stale.append(entry["msgid"])
     assert not stale, f"run compilemessages; stale: {stale[:5]}"
+
+
+def test_stage_names_follow_the_language(db):
+    from django.utils import translation
+
+    from sales.models import Stage
+
+    lead = Stage.objects.get(key="lead")
+    with translation.override("zh-hans"):
+        assert str(lead) == "领入"
+    with translation.override("en"):
+        assert str(lead) == "Lead"

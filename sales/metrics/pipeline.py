@@ -367,7 +367,7 @@ def stage_flow(
             FunnelStep(
                 stage_id=stage.pk,
                 key=stage.key,
-                name=stage.name,
+                name=stage.display_name,
                 reached=n,
                 conversion=ratio(n, previous) if previous is not None else None,
             )
@@ -381,7 +381,7 @@ def stage_flow(
             StageTime(
                 stage_id=stage.pk,
                 key=stage.key,
-                name=stage.name,
+                name=stage.display_name,
                 stays=row[f"stays{stage.pk}"],
                 mean_days=ratio(mean.total_seconds(), day, "0.1") if mean is not None else None,
             )

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -42,6 +43,14 @@ class Stage(models.Model):
         verbose_name_plural = _("stages")
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The stage's name in the active language: its Chinese name for Chinese readers."""
+        language = get_language() or ""
+        if language.startswith("zh") and self.local_name:
+            return self.local_name
         return self.name
 
     @property

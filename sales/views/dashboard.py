@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sales.metrics import Overview, Scope, overview, visible_sources
@@ -162,7 +163,7 @@ def _number(value) -> float | None:
 
 
 def _month_label(month: datetime.date) -> str:
-    return formats.date_format(month, "M Y")
+    return formats.date_format(month, "YEAR_MONTH_FORMAT")
 
 
 def _charts(data: Overview, links: Links) -> dict:
@@ -170,6 +171,7 @@ def _charts(data: Overview, links: Links) -> dict:
     scope = data.scope
     return {
         "funnel": {
+            "legend": gettext("Deals"),
             "labels": [s.name for s in data.funnel],
             "reached": [s.reached for s in data.funnel],
             "urls": [
@@ -180,6 +182,11 @@ def _charts(data: Overview, links: Links) -> dict:
             ],
         },
         "forecast": {
+            "legend": {
+                "pipeline": gettext("Pipeline"),
+                "weighted": gettext("Weighted"),
+                "target": gettext("Target"),
+            },
             "labels": [_month_label(m.month) for m in forecast],
             "amount": [_number(m.amount) for m in forecast],
             "weighted": [_number(m.weighted) for m in forecast],
@@ -194,6 +201,7 @@ def _charts(data: Overview, links: Links) -> dict:
             ],
         },
         "trend": {
+            "legend": gettext("Won revenue"),
             "labels": [_month_label(m) for m in data.trend.months],
             "values": [_number(v) for v in data.trend.values],
             "urls": [links.closed("won", m, _month_end(m)) for m in data.trend.months],

@@ -42,7 +42,7 @@
         type: "bar",
         data: {
           labels: data.labels,
-          datasets: [{ label: "Deals", data: data.reached, backgroundColor: primary, borderRadius: 4 }],
+          datasets: [{ label: data.legend, data: data.reached, backgroundColor: primary, borderRadius: 4 }],
         },
         options: Object.assign({}, common, {
           indexAxis: "y",
@@ -53,12 +53,12 @@
     }
     if (kind === "forecast") {
       var datasets = [
-        { label: "Pipeline", data: data.amount, backgroundColor: info, borderRadius: 4, order: 2 },
-        { label: "Weighted", data: data.weighted, backgroundColor: primary, borderRadius: 4, order: 1 },
+        { label: data.legend.pipeline, data: data.amount, backgroundColor: info, borderRadius: 4, order: 2 },
+        { label: data.legend.weighted, data: data.weighted, backgroundColor: primary, borderRadius: 4, order: 1 },
       ];
       if (data.target && data.target.length) {
         datasets.push({
-          type: "line", label: "Target", data: data.target, borderColor: danger,
+          type: "line", label: data.legend.target, data: data.target, borderColor: danger,
           backgroundColor: danger, borderDash: [6, 4], pointRadius: 3, order: 0,
         });
       }
@@ -79,7 +79,7 @@
       type: "bar",
       data: {
         labels: data.labels,
-        datasets: [{ label: "Won revenue", data: data.values, backgroundColor: success, borderRadius: 4 }],
+        datasets: [{ label: data.legend, data: data.values, backgroundColor: success, borderRadius: 4 }],
       },
       options: Object.assign({}, common, {
         onClick: follow(data.urls),
