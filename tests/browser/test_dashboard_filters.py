@@ -1,47 +1,19 @@
-"""The dashboard in a real browser: the demo manager changes the period and follows a number."""
-
-import os
-import shutil
+"""The dashboard's filter bar in the browser: presets and custom ranges refresh the body in place."""
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-# serialized_rollback puts back the stages and groups the data migrations made, which the live
-# server's flush would otherwise remove for the tests that follow.
+from sales.management.commands.seed_demo import DEMO_PASSWORD
+from tests.browser.conftest import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
-@pytest.fixture
-def page(live_server):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls around it are plain
-    # synchronous calls, which Django would otherwise refuse.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield page
-        browser.close()
-
-
-def test_the_manager_changes_the_period_and_follows_won_revenue_to_its_deals(live_server, page):
+def test_the_manager_changes_the_period_and_follows_won_revenue_to_its_deals(page):
     call_command("seed_demo", customers=30, deals=150, verbosity=0)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "manager")
-    page.fill("input[name=password]", "demo12345")
-    page.click("form [type=submit]")
-    page.goto(f"{live_server.url}/dashboard/")
+    sign_in(page, "manager", DEMO_PASSWORD)
+    page.goto("/dashboard/")
     assert page.locator("h1").inner_text() == "Sales dashboard"
     page.wait_for_function("document.querySelectorAll('canvas[data-chart]').length > 0")
     page.evaluate("window.stillTheSamePage = true")
@@ -65,13 +37,10 @@ def test_the_manager_changes_the_period_and_follows_won_revenue_to_its_deals(liv
     assert f"Total {figure}" in page.locator("body").inner_text()
 
 
-def test_a_custom_range_waits_for_both_dates(live_server, page):
+def test_a_custom_range_waits_for_both_dates(page):
     call_command("seed_demo", customers=10, deals=30, verbosity=0)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "manager")
-    page.fill("input[name=password]", "demo12345")
-    page.click("form [type=submit]")
-    page.goto(f"{live_server.url}/dashboard/")
+    sign_in(page, "manager", DEMO_PASSWORD)
+    page.goto("/dashboard/")
     page.select_option("#id_period", "custom")
     assert page.locator("#id_start").is_visible()
     page.wait_for_timeout(300)
