@@ -4,8 +4,6 @@ The numbers come from ``sales.metrics.overview`` over ``visible_sources(user)``,
 dashboard makes, so the page and the API cannot disagree.
 """
 
-import datetime
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -19,12 +17,9 @@ from rest_framework.views import APIView
 from sales.api.authentication import API_AUTHENTICATION
 from sales.metrics import Scope, overview, visible_sources
 from sales.models import Team
-from sales.views.dashboard import preset_period
+from sales.views.dashboard import EARLIEST, LATEST, preset_period
 from sales.visibility import is_admin, is_manager, visible_owners
 
-# The metrics walk months and day bounds; dates far outside business history only overflow.
-EARLIEST = datetime.date(1900, 1, 1)
-LATEST = datetime.date(2200, 12, 31)
 MONEY = {"max_digits": 20, "decimal_places": 2}
 FRACTION = {"max_digits": 12, "decimal_places": 4, "allow_null": True}
 

@@ -132,6 +132,8 @@ def _preset(request: HttpRequest) -> dict:
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
+    # Only a page of this site: ``next`` also becomes the form's Cancel link, where a
+    # ``javascript:`` URL would run in the user's session.
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
         return target
@@ -148,7 +150,8 @@ def activity_create(request: HttpRequest) -> HttpResponse:
             activity.deal.get_absolute_url() if activity.deal_id else activity.customer.get_absolute_url()
         )
         return redirect(_next_url(request, default))
-    return render(request, "sales/activity_form.html", {"form": form, "activity": None})
+    context = {"form": form, "activity": None, "next_url": _next_url(request, "")}
+    return render(request, "sales/activity_form.html", context)
 
 
 @login_required
@@ -159,7 +162,8 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form.save()
         messages.success(request, _("Saved: %(subject)s") % {"subject": activity.subject})
         return redirect(_next_url(request, "sales:activity_list"))
-    return render(request, "sales/activity_form.html", {"form": form, "activity": activity})
+    context = {"form": form, "activity": activity, "next_url": _next_url(request, "")}
+    return render(request, "sales/activity_form.html", context)
 
 
 @require_POST

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -30,6 +31,12 @@ PERIODS = [
 ]
 
 
+# The metrics walk months and day bounds; dates far outside business history only overflow.
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(2200, 12, 31)
+DATE_BOUNDS = [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)]
+
+
 def preset_period(name: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The calendar month, quarter or year around ``today``."""
     if name == "month":
@@ -45,8 +52,15 @@ class DashboardFilterForm(forms.Form):
     """The filter bar; its options are limited to what the user may see, and bad values are dropped."""
 
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=DATE_BOUNDS,
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=DATE_BOUNDS
+    )
     team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False, empty_value=None)
     owner = forms.TypedChoiceField(label=_("Rep"), coerce=int, required=False, empty_value=None)
     region = forms.ChoiceField(label=_("Region"), required=False)
