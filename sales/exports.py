@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -132,7 +133,8 @@ def export_response(columns: list[Column], qs: QuerySet, name: str, fmt: str):
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response = StreamingHttpResponse(csv_lines(columns, _rows(qs)), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    # Like FileResponse above: a translated (non-ASCII) name needs the RFC 6266 filename* form.
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}-{stamp}.csv")
     return response
 
 
