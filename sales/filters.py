@@ -8,7 +8,7 @@ queryset it has already limited with ``visible_to(user)``; filters only ever nar
 import datetime
 
 from django import forms
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -216,12 +216,3 @@ def filter_customers(qs: QuerySet, params: QueryDict) -> tuple[QuerySet, Filters
         qs = qs.filter(owner__in=team_owner_ids(values["team"]))
     qs = qs.order_by(*_ordering(values.get("sort"), CUSTOMER_SORTS, ("name", "pk")))
     return qs, Filters(values, invalid)
-
-
-def deal_risk_q(risk: str, *, today: datetime.date, stale_days: int) -> Q:
-    """The condition behind one of ``RISKS`` (for views that flag rows rather than filter them)."""
-    return {
-        "stale": lambda: stale_q(today, stale_days),
-        "overdue": lambda: overdue_q(today),
-        "slipped": slipped_q,
-    }[risk]()
