@@ -24,6 +24,16 @@ def _default_stages_and_groups(request):
 
 
 @pytest.fixture(autouse=True)
+def _database_sessions_and_local_cache(settings):
+    """Query-count tests count the session lookup; keep it in the database whatever REDIS_URL says.
+
+    Redis itself is exercised by tests/test_redis.py.
+    """
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per user; tests create hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
