@@ -12,6 +12,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.validators import slug_re
 from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, render
@@ -284,7 +285,9 @@ def move_deal(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _visible_deal(request, pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    stage = Stage.objects.filter(key=request.POST.get("stage", "")).first()
+    key = request.POST.get("stage", "")
+    # Stage keys are slugs; anything else (a NUL byte included, which PostgreSQL refuses) is unknown.
+    stage = Stage.objects.filter(key=key).first() if slug_re.fullmatch(key) else None
     if stage is None or stage.kind == Stage.Kind.AFTER_SALE:
         return _refused(_("The board cannot move a deal there."), 400)
     try:

@@ -453,3 +453,10 @@ def test_a_manager_asking_for_a_nonsense_rep_gets_the_whole_team(book, manager_c
 def test_an_id_beyond_the_databases_integers_is_not_found(rep_client, url_name):
     response = rep_client.post(reverse(url_name, args=[2**64]), {"stage": "lead", "reason": "x"})
     assert response.status_code == 404
+
+
+def test_a_stage_that_is_not_a_key_is_refused_not_a_server_error(rep_client, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep)
+    response = rep_client.post(reverse("sales:board_move", args=[deal.pk]), {"stage": "lead\x00"})
+    assert response.status_code == 400
+    assert deal.stage_changes.count() == 1
