@@ -3,18 +3,15 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Contact, Customer
-from sales.visibility import is_admin, is_manager, visible_owners
+from sales.visibility import is_admin, is_manager, visible_people
 
 
 def owner_choices(user):
     """The active people ``user`` may hand a record to: themselves, their teams, or anyone (admin)."""
-    users = get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
-    owners = visible_owners(user)
-    return users if owners is None else users.filter(pk__in=owners)
+    return visible_people(user)
 
 
 def person(user) -> str:

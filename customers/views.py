@@ -20,6 +20,7 @@ from sales import history
 from sales.filters import filter_customers
 from sales.forms import PICKER_LIMIT, ActivityForm, can_assign
 from sales.models import Deal, SalesRecord, Team
+from sales.sorting import sort_columns
 from sales.views.activities import customer_timeline
 from sales.views.deals import is_htmx
 
@@ -38,23 +39,7 @@ COLUMNS = (
 
 
 def _columns(sort: str, show_owner: bool) -> list[dict]:
-    out = []
-    for key, label, num in COLUMNS:
-        if key == "owner" and not show_owner:
-            continue
-        active = sort.lstrip("-") == key
-        descending = active and sort.startswith("-")
-        out.append(
-            {
-                "key": key,
-                "label": label,
-                "num": num,
-                "active": active,
-                "descending": descending,
-                "next": f"-{key}" if active and not descending else key,
-            }
-        )
-    return out
+    return sort_columns(COLUMNS, sort, show_owner=show_owner)
 
 
 @login_required

@@ -41,3 +41,16 @@ def owner_filter(user, path: str = "owner") -> Q:
     if owners is None:
         return Q()
     return Q(**{f"{path}__in": owners})
+
+
+def visible_people(user, *, include_inactive: bool = False):
+    """The users whose records ``user`` may see, by name: the choices of owner filters and fields.
+
+    Former colleagues (inactive users) are left out unless asked for, as when filtering history.
+    """
+    User = get_user_model()
+    people = User.objects.order_by("first_name", "last_name", "username")
+    if not include_inactive:
+        people = people.filter(is_active=True)
+    owners = visible_owners(user)
+    return people if owners is None else people.filter(pk__in=owners)

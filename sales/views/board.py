@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
 from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
@@ -23,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from sales.metrics.pipeline import weighted
 from sales.metrics.scope import cents
 from sales.models import Deal, DealError, Stage
-from sales.visibility import is_admin, is_manager, visible_owners
+from sales.visibility import is_admin, is_manager, visible_people
 
 PAGE = 50
 # The won column shows what the team closed lately: long enough to cover a monthly review, short
@@ -151,11 +150,7 @@ def _owner_choices(user) -> list[tuple[int, str]] | None:
     """The reps a manager (or admin) may filter by; ``None`` for a rep, who sees only their own."""
     if not (is_admin(user) or is_manager(user)):
         return None
-    users = get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
-    owners = visible_owners(user)
-    if owners is not None:
-        users = users.filter(pk__in=owners)
-    return [(u.pk, u.get_full_name() or u.username) for u in users]
+    return [(u.pk, u.get_full_name() or u.username) for u in visible_people(user)]
 
 
 def _positive_int(value: str | None) -> int | None:

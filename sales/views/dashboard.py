@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -21,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from sales.metrics import Overview, Scope, overview, visible_sources
 from sales.metrics.scope import add_months
 from sales.models import Product, Team
-from sales.visibility import is_admin, is_manager, visible_owners
+from sales.visibility import is_admin, is_manager, visible_people
 
 PERIODS = [
     ("month", _("This month")),
@@ -98,13 +97,7 @@ class DashboardFilterForm(forms.Form):
     def _owner_choices(self) -> list[tuple[int, str]]:
         if not self.sees_others:
             return []
-        users = (
-            get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
-        )
-        owners = visible_owners(self.user)
-        if owners is not None:
-            users = users.filter(pk__in=owners)
-        return [(u.pk, u.get_full_name() or u.username) for u in users]
+        return [(u.pk, u.get_full_name() or u.username) for u in visible_people(self.user)]
 
     def scope(self) -> Scope:
         self.is_valid()

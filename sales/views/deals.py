@@ -40,6 +40,7 @@ from sales.forms import (
     sign_values,
 )
 from sales.models import Deal, DealError, Stage, StaleEdit, Team
+from sales.sorting import sort_columns
 from sales.views.activities import deal_timeline
 
 PAGE_SIZE = 25
@@ -108,24 +109,7 @@ def _hidden_filters(request: HttpRequest, filters: dict) -> list[dict]:
 
 
 def _columns(sort: str, show_owner: bool) -> list[dict]:
-    out = []
-    for key, label, num in COLUMNS:
-        if key == "owner" and not show_owner:
-            continue
-        active = sort.lstrip("-") == key
-        descending = active and sort.startswith("-")
-        out.append(
-            {
-                "key": key,
-                "label": label,
-                "num": num,
-                "active": active,
-                "descending": descending,
-                # A first click sorts ascending, the next one flips it.
-                "next": f"-{key}" if active and not descending else key,
-            }
-        )
-    return out
+    return sort_columns(COLUMNS, sort, show_owner=show_owner)
 
 
 @login_required

@@ -1,6 +1,5 @@
 """The sales-record list: realised sales, filtered and paginated, with their exports."""
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
@@ -9,18 +8,16 @@ from django.shortcuts import render
 
 from sales.models import SalesRecord
 from sales.record_filters import SalesRecordFilterForm, filter_sales_records
-from sales.visibility import visible_owners
+from sales.visibility import visible_people
 
 PAGE_SIZE = 50
 
 
 def _owner_choices(user) -> list:
     """The people whose records ``user`` sees; a rep sees only themselves, so gets no choice."""
-    owners = visible_owners(user)
-    users = get_user_model().objects.order_by("first_name", "last_name", "username")
-    if owners is not None:
-        users = users.filter(pk__in=owners)
-    users = list(users.only("pk", "first_name", "last_name", "username"))
+    users = list(
+        visible_people(user, include_inactive=True).only("pk", "first_name", "last_name", "username")
+    )
     return users if len(users) > 1 else []
 
 
