@@ -41,7 +41,9 @@ def _date(label) -> forms.DateField:
     return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class _FilterForm(forms.Form):
+class FilterForm(forms.Form):
+    """A list's filter parameters; values that do not parse are dropped, never a server error."""
+
     def clean(self) -> dict:
         data = super().clean()
         # NUL bytes are refused by PostgreSQL; nobody searches for them on purpose.
@@ -83,7 +85,7 @@ def _sort_choices(sorts: dict) -> list[tuple[str, str]]:
     return [(v, v) for key in sorts for v in (key, f"-{key}")]
 
 
-class DealFilterForm(_FilterForm):
+class DealFilterForm(FilterForm):
     q = _text(_("Search"))
     status = forms.ChoiceField(label=_("Status"), required=False, choices=Deal.Status.choices)
     owner = _id(_("Owner"))
@@ -103,7 +105,7 @@ class DealFilterForm(_FilterForm):
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=_sort_choices(DEAL_SORTS))
 
 
-class CustomerFilterForm(_FilterForm):
+class CustomerFilterForm(FilterForm):
     q = _text(_("Search"))
     owner = _id(_("Owner"))
     team = _id(_("Team"))
@@ -119,6 +121,11 @@ def _clean(form_class: type[forms.Form], params: QueryDict) -> tuple[dict, list[
     form.is_valid()
     values = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
     return values, sorted(form.errors)
+
+
+def clean_filters(form_class: type[forms.Form], params) -> dict:
+    """The values of ``params`` that parse, as cleaned data; the rest are dropped."""
+    return _clean(form_class, params)[0]
 
 
 def _ordering(sort: str | None, sorts: dict, default: tuple[str, ...]) -> list:

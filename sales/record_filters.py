@@ -8,11 +8,11 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from sales.filters import MAX_ID, FilterForm, clean_filters
+
+
 # Ids beyond a 64-bit integer would make the database driver raise instead of finding nothing.
-MAX_ID = 2**63 - 1
-
-
-class SalesRecordFilterForm(forms.Form):
+class SalesRecordFilterForm(FilterForm):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     owner = forms.IntegerField(label=_("Owner"), required=False, min_value=1, max_value=MAX_ID)
     customer = forms.IntegerField(label=_("Customer"), required=False, min_value=1, max_value=MAX_ID)
@@ -31,18 +31,6 @@ class SalesRecordFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "form-control form-control-sm")
-
-    def clean(self) -> dict:
-        data = super().clean()
-        # NUL bytes are refused by PostgreSQL; nobody searches for them on purpose.
-        return {k: v.replace("\x00", "").strip() if isinstance(v, str) else v for k, v in data.items()}
-
-
-def clean_filters(form_class: type[forms.Form], params) -> dict:
-    """The values of ``params`` that parse, as cleaned data; the rest are dropped."""
-    form = form_class(params)
-    form.is_valid()
-    return {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
 
 
 def filter_sales_records(qs: QuerySet, params) -> QuerySet:

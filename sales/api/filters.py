@@ -11,9 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 from customers.models import Customer
-from sales.filters import RISKS, CustomerFilterForm, DealFilterForm
+from sales.filters import MAX_ID, RISKS, CustomerFilterForm, DealFilterForm, clean_filters
 from sales.models import Activity, Deal, SalesPlan
-from sales.record_filters import MAX_ID, clean_filters
 
 
 def _text(**kwargs) -> forms.CharField:
