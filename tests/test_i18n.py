@@ -142,3 +142,13 @@ def test_stage_names_follow_the_language(db):
         assert str(lead) == "领入"
     with translation.override("en"):
         assert str(lead) == "Lead"
+
+
+def test_amounts_keep_thousand_separators_in_chinese():
+    from decimal import Decimal
+
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert intcomma(Decimal("1028500")) == "1,028,500"
