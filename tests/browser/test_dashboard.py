@@ -1,4 +1,4 @@
-"""The dashboard in the browser (issue 3): the demo manager changes the period and drills into a number."""
+"""The dashboard in the browser: the demo manager changes the period and drills into a number."""
 
 import datetime
 import re

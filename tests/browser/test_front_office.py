@@ -1,4 +1,4 @@
-"""A rep's day in the browser (issue 4): customer, deal, board, call, win; and who may see the deal."""
+"""A rep's day in the browser: customer, deal, board, call, win; and who may see the deal."""
 
 import datetime
 import re

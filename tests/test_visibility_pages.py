@@ -1,4 +1,4 @@
-"""Review findings on visibility: pages that showed, or dropped, records through a related lookup."""
+"""Pages that list related records show only the ones the viewer may see, and keep their own."""
 
 import pytest
 from django.urls import reverse

@@ -1,4 +1,4 @@
-"""Review findings on input the pages take from the address bar: no 500s, no script in links."""
+"""Input the pages take from the address bar: no 500s, no script in links."""
 
 import pytest
 from django.urls import reverse

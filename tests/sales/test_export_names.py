@@ -1,4 +1,4 @@
-"""Review finding: a download whose name is not ASCII (the Chinese UI's) is still a download."""
+"""A download whose name is not ASCII (as in the Chinese interface) is still a download."""
 
 import pytest
 
