@@ -29,6 +29,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--deals", type=int, default=10_000, help="number of deals to seed")
     parser.add_argument("--customers", type=int, default=None, help="customers to seed (default deals / 10)")
+    parser.add_argument("--years", type=int, default=1, help="years of history the seeded deals spread over")
     parser.add_argument("--runs", type=int, default=30, help="timed renders per period")
     parser.add_argument("--periods", default="quarter,year", help="comma-separated period presets to time")
     parser.add_argument("--no-seed", action="store_true", help="keep the data already in the database")
@@ -83,7 +84,7 @@ def main() -> None:
     if not args.no_seed:
         customers = args.customers or max(1, args.deals // 10)
         started = time.perf_counter()
-        call_command("seed_demo", customers=customers, deals=args.deals, verbosity=0)
+        call_command("seed_demo", customers=customers, deals=args.deals, years=args.years, verbosity=0)
         print(f"seeded {customers} customers and {args.deals} deals in {time.perf_counter() - started:.1f} s")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

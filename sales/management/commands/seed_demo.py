@@ -69,10 +69,11 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=120, help="number of demo customers")
         parser.add_argument("--deals", type=int, default=400, help="number of demo deals")
         parser.add_argument("--seed", type=int, default=20240601, help="random seed")
+        parser.add_argument("--years", type=int, default=1, help="years of history the deals spread over")
 
-    def handle(self, *args, customers: int, deals: int, seed: int, **options) -> None:
-        if customers < 1 or deals < 0:
-            self.stderr.write("--customers must be at least 1 and --deals at least 0.")
+    def handle(self, *args, customers: int, deals: int, seed: int, years: int = 1, **options) -> None:
+        if customers < 1 or deals < 0 or years < 1:
+            self.stderr.write("--customers and --years must be at least 1, --deals at least 0.")
             raise SystemExit(2)
         started = time.perf_counter()
         rng = random.Random(seed)
@@ -84,7 +85,7 @@ class Command(BaseCommand):
             stages = {stage.key: stage for stage in Stage.objects.all()}
             reps = [users["rep1"], users["rep2"]]
             customer_rows = self._customers(rng, customers, reps)
-            deal_count = self._deals(rng, deals, customer_rows, products, stages, users["manager"], today)
+            deal_count = self._deals(rng, deals, customer_rows, products, stages, today, days=365 * years)
             self._plans(today, users)
         elapsed = time.perf_counter() - started
         self.stdout.write(
@@ -183,7 +184,7 @@ class Command(BaseCommand):
         )
         return customers
 
-    def _deals(self, rng, count, customers, products, stages, manager, today) -> int:
+    def _deals(self, rng, count, customers, products, stages, today, *, days: int) -> int:
         order = [stages[key] for key in ("lead", "understand", "choose", "buy", "use", "maintain")]
         tz = timezone.get_current_timezone()
 
@@ -194,11 +195,13 @@ class Command(BaseCommand):
         for i in range(count):
             customer = customers[rng.randrange(len(customers))]
             product = rng.choice(products)
-            opened = today - datetime.timedelta(days=rng.randrange(0, 365))
+            opened = today - datetime.timedelta(days=rng.randrange(0, days))
             age = (today - opened).days
             amount = (product.list_price * rng.randrange(1, 12)).quantize(Decimal("0.01"))
             roll = rng.random()
-            outcome = "open" if age < 20 or roll < 0.3 else ("won" if roll < 0.68 else "lost")
+            # Young deals are still being worked; by half a year most deals have been decided.
+            still_open = age < 20 or (roll < 0.3 and age < 200) or roll < 0.05
+            outcome = "open" if still_open else ("won" if roll < 0.68 else "lost")
             steps = []  # (stage, date)
             if outcome == "won":
                 cycle = rng.randrange(10, max(11, min(age, 120)))
