@@ -115,19 +115,27 @@ def import_map(request: HttpRequest) -> HttpResponse:
     return render(request, "sales/import_map.html", context)
 
 
-@login_required
-def import_preview(request: HttpRequest) -> HttpResponse:
-    _check_importer(request)
+def _mapped_upload(request: HttpRequest) -> tuple[dict, bytes, Mapping] | HttpResponse:
+    """The pending upload with its mapping, or the redirect to the step still missing."""
     pending = _pending(request)
     if pending is None:
         messages.info(request, _("Upload a file to import first."))
         return redirect("sales:import_upload")
     state, data = pending
     try:
-        mapping = Mapping.from_dict(state["mapping"])
+        return state, data, Mapping.from_dict(state["mapping"])
     except MappingError as exc:
         messages.error(request, str(exc))
         return redirect("sales:import_map")
+
+
+@login_required
+def import_preview(request: HttpRequest) -> HttpResponse:
+    _check_importer(request)
+    ready = _mapped_upload(request)
+    if isinstance(ready, HttpResponse):
+        return ready
+    state, data, mapping = ready
     report = run_import(data, state["filename"], mapping, user=request.user, dry_run=True)
     context = {
         "state": state,
@@ -144,16 +152,10 @@ def import_preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 def import_commit(request: HttpRequest) -> HttpResponse:
     _check_importer(request)
-    pending = _pending(request)
-    if pending is None:
-        messages.info(request, _("Upload a file to import first."))
-        return redirect("sales:import_upload")
-    state, data = pending
-    try:
-        mapping = Mapping.from_dict(state["mapping"])
-    except MappingError as exc:
-        messages.error(request, str(exc))
-        return redirect("sales:import_map")
+    ready = _mapped_upload(request)
+    if isinstance(ready, HttpResponse):
+        return ready
+    state, data, mapping = ready
     report = run_import(data, state["filename"], mapping, user=request.user)
     if not report.committed:
         messages.error(request, report.summary())
