@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.forms import OwnerChoiceField, autofocus_first, owner_choices
 from customers.models import Customer
-from sales.models import Activity, Deal, Product, Stage
+from sales.models import Activity, Deal, Product, Stage, deal_customer_error
 from sales.visibility import is_admin, is_manager
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -398,8 +398,8 @@ class ActivityForm(forms.ModelForm):
         deal, customer = data.get("deal"), data.get("customer")
         if deal is not None and customer is None:
             data["customer"] = deal.customer
-        elif deal is not None and customer is not None and deal.customer_id != customer.pk:
-            self.add_error("customer", _("The deal belongs to another customer."))
+        elif error := deal_customer_error(deal, customer):
+            self.add_error("customer", error)
         if (
             deal is None
             and customer is None

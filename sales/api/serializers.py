@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Contact, Customer
-from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, Team
+from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, Team, deal_customer_error
 from sales.visibility import is_admin, visible_owners
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,30}")
@@ -294,8 +294,8 @@ class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
         customer = attrs.get("customer", getattr(self.instance, "customer", None))
         if deal is None and customer is None:
             raise serializers.ValidationError(_("Link the activity to a deal or a customer."))
-        if deal is not None and customer is not None and deal.customer_id != customer.pk:
-            raise serializers.ValidationError({"customer": _("The deal belongs to another customer.")})
+        if error := deal_customer_error(deal, customer):
+            raise serializers.ValidationError({"customer": error})
         return attrs
 
 
@@ -327,8 +327,8 @@ class SalesRecordSerializer(OwnerNameMixin, serializers.ModelSerializer):
     def validate(self, attrs: dict) -> dict:
         deal = attrs.get("deal", getattr(self.instance, "deal", None))
         customer = attrs.get("customer", getattr(self.instance, "customer", None))
-        if deal is not None and customer is not None and deal.customer_id != customer.pk:
-            raise serializers.ValidationError({"customer": _("The deal belongs to another customer.")})
+        if error := deal_customer_error(deal, customer):
+            raise serializers.ValidationError({"customer": error})
         return attrs
 
 

@@ -2,7 +2,7 @@ from sales.models.catalog import Product, Stage
 from sales.models.deals import Deal, DealError, StageChange, StaleEdit
 from sales.models.history import ChangeLog
 from sales.models.plans import SalesPlan
-from sales.models.records import Activity, SalesRecord
+from sales.models.records import Activity, SalesRecord, deal_customer_error
 from sales.models.teams import Team
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "StageChange",
     "StaleEdit",
     "Team",
+    "deal_customer_error",
 ]

@@ -11,6 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from sales.visibility import owner_filter
 
 
+def deal_customer_error(deal, customer) -> str | None:
+    """Why a record cannot name both ``deal`` and ``customer`` (another customer's deal), or None."""
+    if deal is not None and customer is not None and deal.customer_id != customer.pk:
+        return _("The deal belongs to another customer.")
+    return None
+
+
 class SalesRecordQuerySet(models.QuerySet):
     def visible_to(self, user) -> "SalesRecordQuerySet":
         return self.filter(owner_filter(user))
