@@ -30,7 +30,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from customers.models import Customer  # noqa: E402
-from sales.imports import Mapping, run_import  # noqa: E402
+from dataio.imports import Mapping, run_import  # noqa: E402
 from sales.models import Deal, SalesRecord, StageChange  # noqa: E402
 
 OWNERS = 20

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from sales.visibility import is_admin, is_manager
+from people.visibility import is_admin, is_manager
 
 
 def crm(request: HttpRequest) -> dict:

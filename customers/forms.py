@@ -5,38 +5,10 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.forms import autofocus_first, strip_text
 from customers.models import Contact, Customer
-from sales.visibility import is_admin, is_manager, visible_people
-
-
-def owner_choices(user):
-    """The active people ``user`` may hand a record to: themselves, their teams, or anyone (admin)."""
-    return visible_people(user)
-
-
-def person(user) -> str:
-    return user.get_full_name() or user.username
-
-
-class OwnerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return person(obj)
-
-
-def autofocus_first(form: forms.Form) -> None:
-    """Put the cursor in the first field with an error, else the first field: keyboard users start typing."""
-    names = [n for n, f in form.fields.items() if not f.widget.is_hidden]
-    errored = [n for n in names if form.is_bound and n in form.errors]
-    target = (errored or names or [None])[0]
-    if target:
-        form.fields[target].widget.attrs["autofocus"] = True
-
-
-def strip_text(data: dict, names: tuple[str, ...]) -> dict:
-    for name in names:
-        if isinstance(data.get(name), str):
-            data[name] = " ".join(data[name].split())
-    return data
+from people.forms import OwnerChoiceField
+from people.visibility import is_admin, is_manager, visible_people
 
 
 class CustomerForm(forms.ModelForm):
@@ -68,7 +40,7 @@ class CustomerForm(forms.ModelForm):
         self.user = user
         if is_admin(user) or is_manager(user):
             self.fields["owner"] = OwnerChoiceField(
-                queryset=owner_choices(user), label=_("Owner"), empty_label=None
+                queryset=visible_people(user), label=_("Owner"), empty_label=None
             )
             if not self.instance.pk:
                 self.initial.setdefault("owner", user.pk)

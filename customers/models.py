@@ -5,10 +5,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from sales.visibility import owner_filter
+from people.visibility import owner_filter
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -77,9 +76,6 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("customers:customer_detail", args=[self.pk])
 
 
 class ContactQuerySet(models.QuerySet):

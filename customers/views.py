@@ -1,116 +1,20 @@
-"""Customer pages: the searchable list, the detail page with its contacts, deals and timeline, forms.
+"""Customer and contact forms, and the customer picker's search. The customer list and page,
+which show deals and sales too, are composed in the sales app.
 
 Customers and contacts are loaded through ``visible_to(user)``: another rep's customer is a 404.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
-from customers.forms import ContactForm, CustomerForm, owner_choices
+from crm.forms import PICKER_LIMIT
+from crm.shortcuts import get_visible_or_404
+from customers.forms import ContactForm, CustomerForm
 from customers.models import Contact, Customer
 from sales import history
-from sales.filters import filter_customers
-from sales.forms import PICKER_LIMIT, ActivityForm, can_assign
-from sales.models import Deal, SalesRecord, Team
-from sales.sorting import sort_columns
-from sales.views.activities import customer_timeline
-from sales.views.deals import is_htmx
-
-PAGE_SIZE = 25
-RECORDS_SHOWN = 20
-
-# The customer list's columns: (sort key, label, right-aligned?).
-COLUMNS = (
-    ("name", gettext_lazy("Customer"), False),
-    ("industry", gettext_lazy("Industry"), False),
-    ("region", gettext_lazy("Region"), False),
-    ("channel", gettext_lazy("Channel"), False),
-    ("owner", gettext_lazy("Owner"), False),
-    ("need", gettext_lazy("Need"), True),
-)
-
-
-def _columns(sort: str, show_owner: bool) -> list[dict]:
-    return sort_columns(COLUMNS, sort, show_owner=show_owner)
-
-
-@login_required
-def customer_list(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    customers, filters = filter_customers(Customer.objects.visible_to(user), request.GET)
-    paginator = Paginator(customers.select_related("owner"), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    # Counting open deals for this page only keeps the paginator's COUNT free of a join and GROUP BY.
-    open_deals = dict(
-        Deal.objects.visible_to(user)
-        .open()
-        .filter(customer__in=[c.pk for c in rows])
-        .values_list("customer")
-        .annotate(n=Count("pk"))
-    )
-    for customer in rows:
-        customer.open_deals = open_deals.get(customer.pk, 0)
-    assign = can_assign(user)
-    context = {
-        "page": page,
-        "customers": rows,
-        "filters": filters,
-        "kinds": Customer.Kind.choices,
-        "owners": list(owner_choices(user)) if assign else [],
-        "teams": list(Team.objects.visible_to(user)) if assign else [],
-        "columns": _columns(filters.get("sort", ""), assign),
-        "show_owner": assign,
-        "filtered": any(k != "sort" for k in filters),
-    }
-    template = (
-        "customers/partials/customer_table.html" if is_htmx(request) else "customers/customer_list.html"
-    )
-    return render(request, template, context)
-
-
-def visible_customer(request: HttpRequest, pk: int) -> Customer:
-    return get_object_or_404(Customer.objects.visible_to(request.user).select_related("owner"), pk=pk)
-
-
-def _detail_context(request: HttpRequest, customer: Customer, **extra) -> dict:
-    records = SalesRecord.objects.visible_to(request.user).filter(customer=customer)
-    context = {
-        "customer": customer,
-        "contacts": list(customer.contacts.all()),
-        "deals": list(
-            Deal.objects.visible_to(request.user)
-            .filter(customer=customer)
-            .select_related("stage", "owner")
-            .order_by("status", "-opened_on", "-pk")
-        ),
-        "records": list(
-            records.select_related("product", "deal").order_by("-sold_on", "-pk")[:RECORDS_SHOWN]
-        ),
-        "record_totals": records.aggregate(count=Count("pk"), amount=Sum("amount")),
-        "timeline": customer_timeline(customer, user=request.user),
-        "history": history.history_for(customer, user=request.user),
-        "contact_form": ContactForm(auto_id="contact_%s", autofocus=False),
-        "activity_form": ActivityForm(user=request.user, customer=customer, auto_id="act_%s"),
-        "records_shown": RECORDS_SHOWN,
-        "now": timezone.now(),
-    }
-    context.update(extra)
-    return context
-
-
-@login_required
-def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = visible_customer(request, pk)
-    return render(request, "customers/customer_detail.html", _detail_context(request, customer))
 
 
 @login_required
@@ -126,7 +30,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = visible_customer(request, pk)
+    customer = get_visible_or_404(Customer.objects.select_related("owner"), request.user, pk=pk)
     before = history.snapshot(customer)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -135,35 +39,6 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Customer saved."))
         return redirect(customer)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
-
-
-def _contacts_response(request: HttpRequest, customer: Customer, form: ContactForm | None = None):
-    if is_htmx(request):
-        context = {
-            "customer": customer,
-            "contacts": list(customer.contacts.all()),
-            "contact_form": form or ContactForm(auto_id="contact_%s", autofocus=False),
-        }
-        return render(request, "customers/partials/contacts.html", context)
-    if form is not None:
-        context = _detail_context(request, customer, contact_form=form)
-        return render(request, "customers/customer_detail.html", context)
-    return redirect(customer)
-
-
-@require_POST
-@login_required
-def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = visible_customer(request, pk)
-    form = ContactForm(request.POST, auto_id="contact_%s")
-    if not form.is_valid():
-        return _contacts_response(request, customer, form)
-    contact = form.save(commit=False)
-    contact.customer = customer
-    contact.save()
-    if not is_htmx(request):
-        messages.success(request, _("Contact “%(name)s” added.") % {"name": contact.name})
-    return _contacts_response(request, customer)
 
 
 @login_required
@@ -175,30 +50,6 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Contact saved."))
         return redirect(contact.customer)
     return render(request, "customers/contact_form.html", {"form": form, "contact": contact})
-
-
-@require_POST
-@login_required
-def customer_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = visible_customer(request, pk)
-    form = ActivityForm(request.POST, user=request.user, customer=customer, auto_id="act_%s")
-    if form.is_valid():
-        form.save()
-        form = ActivityForm(user=request.user, customer=customer, auto_id="act_%s")
-        if not is_htmx(request):
-            messages.success(request, _("Activity logged."))
-            return redirect(customer)
-    if not is_htmx(request):
-        return render(
-            request, "customers/customer_detail.html", _detail_context(request, customer, activity_form=form)
-        )
-    context = {
-        "customer": customer,
-        "timeline": customer_timeline(customer, user=request.user),
-        "activity_form": form,
-        "now": timezone.now(),
-    }
-    return render(request, "customers/partials/customer_activity.html", context)
 
 
 @login_required

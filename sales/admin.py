@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from people.admin import VisibleAdminMixin
 from sales.actions import open_deal
 from sales.admin_history import HistoryAdminMixin
 from sales.history import record_changes, snapshot
@@ -15,15 +16,7 @@ from sales.models import (
     SalesRecord,
     Stage,
     StageChange,
-    Team,
 )
-
-
-class VisibleAdminMixin:
-    """Admin lists go through visible_to too, so a staff account without superuser rights sees the same."""
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
 
 
 @admin.register(Stage)
@@ -38,14 +31,6 @@ class ProductAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["name", "category", "list_price", "active"]
     list_filter = ["active", "category"]
     search_fields = ["name", "category"]
-
-
-@admin.register(Team)
-class TeamAdmin(VisibleAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "manager"]
-    search_fields = ["name", "manager__username"]
-    autocomplete_fields = ["manager"]
-    filter_horizontal = ["members"]
 
 
 class StageChangeInline(admin.TabularInline):

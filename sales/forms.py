@@ -8,17 +8,18 @@ import datetime
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row
+from crispy_forms.layout import Column, Div, Field, Layout, Row
 from django import forms
 from django.core import signing
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.forms import OwnerChoiceField, autofocus_first, owner_choices
+from crm.forms import autofocus_first, limit_choices, picker_search
 from customers.models import Customer
+from people.forms import OwnerChoiceField
+from people.visibility import is_admin, is_manager, visible_people
 from sales.models import Activity, Deal, Product, Stage, deal_customer_error
-from sales.visibility import is_admin, is_manager
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -37,41 +38,6 @@ class CustomerChoiceField(forms.ModelChoiceField):
 class DealChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.title} · {obj.customer.name}"
-
-
-# A select lists at most this many records; beyond it a search box fetches the matching ones.
-PICKER_LIMIT = 200
-
-
-def limit_choices(form: forms.Form, name: str, search_url: str) -> None:
-    """Render at most ``PICKER_LIMIT`` options of ``name`` (plus the chosen one), and a search box.
-
-    Validation still uses the field's whole queryset, so any visible record is accepted; only the
-    page stays small when a manager or admin may see thousands of records.
-    """
-    field = form.fields[name]
-    shown = list(field.queryset[: PICKER_LIMIT + 1])
-    many = len(shown) > PICKER_LIMIT
-    shown = shown[:PICKER_LIMIT]
-    chosen = form[name].value()
-    if chosen not in (None, "") and str(chosen).isdigit() and all(o.pk != int(chosen) for o in shown):
-        shown += list(field.queryset.filter(pk=chosen))
-    field.widget.choices = [("", field.empty_label or "")] + [
-        (o.pk, field.label_from_instance(o)) for o in shown
-    ]
-    form.pickers = {**getattr(form, "pickers", {}), name: search_url if many else ""}
-
-
-def picker_search(name: str, url_name: str) -> HTML:
-    """A search box under a limited select that swaps in the matching options (htmx)."""
-    return HTML(
-        "{% load i18n %}{% if form.pickers." + name + " %}"
-        '<input type="search" class="form-control form-control-sm mt-n2 mb-3" name="' + name + '_q" '
-        'placeholder="{% translate "Type to find more…" %}" aria-label="{% translate "Search" %}" '
-        'aria-controls="id_' + name + '" autocomplete="off" '
-        'hx-get="{% url "' + url_name + '" %}" hx-target="#id_' + name + '" '
-        'hx-trigger="input changed delay:300ms" hx-include="this">{% endif %}'
-    )
 
 
 def can_assign(user) -> bool:
@@ -109,7 +75,7 @@ class DealForm(forms.Form):
         keep = Q(pk=deal.product_id) if deal is not None and deal.product_id else Q(pk__in=[])
         self.fields["product"].queryset = products.filter(Q(active=True) | keep)
         if can_assign(user):
-            self.fields["owner"].queryset = owner_choices(user)
+            self.fields["owner"].queryset = visible_people(user)
             self.initial.setdefault("owner", user.pk)
         else:
             del self.fields["owner"]

@@ -1,8 +1,6 @@
 from django.urls import path
 
-from sales.views import activities, board, dashboard, deals, home, records
-from sales.views import exports as export_views
-from sales.views import imports as import_views
+from sales.views import activities, board, customers, dashboard, deals, home, records
 
 app_name = "sales"
 
@@ -13,10 +11,13 @@ urlpatterns = [
     path("pipeline/columns/<slug:key>/", board.board_column, name="board_column"),
     path("pipeline/deals/<int:pk>/move/", board.move_deal, name="board_move"),
     path("pipeline/deals/<int:pk>/lost/", board.mark_lost, name="board_lost"),
+    path("customers/", customers.customer_list, name="customer_list"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/contacts/", customers.contact_create, name="contact_create"),
+    path("customers/<int:pk>/activities/", customers.customer_log_activity, name="customer_log_activity"),
     path("deals/", deals.deal_list, name="deal_list"),
     path("deals/new/", deals.deal_create, name="deal_create"),
     path("deals/options/", deals.deal_options, name="deal_options"),
-    path("deals/export/", export_views.deal_export, name="deal_export"),
     path("deals/<int:pk>/", deals.deal_detail, name="deal_detail"),
     path("deals/<int:pk>/edit/", deals.deal_edit, name="deal_edit"),
     path("deals/<int:pk>/move/", deals.deal_move, name="deal_move"),
@@ -29,10 +30,4 @@ urlpatterns = [
     path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
     path("activities/<int:pk>/done/", activities.activity_done, name="activity_done"),
     path("sales-records/", records.salesrecord_list, name="salesrecord_list"),
-    path("sales-records/export/", export_views.salesrecord_export, name="salesrecord_export"),
-    path("imports/", import_views.import_upload, name="import_upload"),
-    path("imports/map/", import_views.import_map, name="import_map"),
-    path("imports/preview/", import_views.import_preview, name="import_preview"),
-    path("imports/commit/", import_views.import_commit, name="import_commit"),
-    path("imports/mapping.json", import_views.import_mapping_json, name="import_mapping_json"),
 ]

@@ -7,9 +7,10 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from customers.models import Contact, Customer
+from people.models import Team
+from people.visibility import MANAGERS_GROUP, REPS_GROUP
 from sales.actions import create_deal
-from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, Team
-from sales.visibility import MANAGERS_GROUP, REPS_GROUP
+from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -48,7 +48,7 @@ def test_see_all_sales_on_a_customer_page_lists_that_customers_sales_only(rep_cl
     acme = CustomerFactory(name="Acme", owner=rep)
     SalesRecordFactory.create_batch(21, customer=acme, owner=rep)
     SalesRecordFactory(customer=CustomerFactory(name="Acme Two", owner=rep), owner=rep)
-    page = rep_client.get(reverse("customers:customer_detail", args=[acme.pk]))
+    page = rep_client.get(reverse("sales:customer_detail", args=[acme.pk]))
     link = reverse("sales:salesrecord_list") + f"?customer={acme.pk}"
     assert f'href="{link}"'.encode() in page.content
     listed = rep_client.get(link)

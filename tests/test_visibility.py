@@ -5,8 +5,9 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 
 from customers.models import Contact, Customer
+from people.models import Team
 from sales.history import record_changes
-from sales.models import Activity, ChangeLog, Deal, Product, SalesPlan, SalesRecord, Stage, StageChange, Team
+from sales.models import Activity, ChangeLog, Deal, Product, SalesPlan, SalesRecord, Stage, StageChange
 from tests.factories import (
     ActivityFactory,
     ContactFactory,

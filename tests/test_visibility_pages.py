@@ -20,7 +20,7 @@ def shared_customer(rep, other_rep, other_team):
 
 def test_a_customer_page_lists_only_the_deals_the_viewer_may_see(rep_client, rep, shared_customer):
     mine = DealFactory(title="My deal", customer=shared_customer, owner=rep)
-    response = rep_client.get(reverse("customers:customer_detail", args=[shared_customer.pk]))
+    response = rep_client.get(reverse("sales:customer_detail", args=[shared_customer.pk]))
     assert response.status_code == 200
     assert [d.pk for d in response.context["deals"]] == [mine.pk]
     assert b"Their secret deal" not in response.content
@@ -30,14 +30,14 @@ def test_a_customer_timeline_leaves_out_activities_on_deals_the_viewer_may_not_s
     rep_client, rep, shared_customer
 ):
     ActivityFactory(subject="My call", customer=shared_customer, owner=rep)
-    response = rep_client.get(reverse("customers:customer_detail", args=[shared_customer.pk]))
+    response = rep_client.get(reverse("sales:customer_detail", args=[shared_customer.pk]))
     assert [e.item.subject for e in response.context["timeline"]] == ["My call"]
     assert b"Their secret call" not in response.content
 
 
 def test_the_customer_activity_refresh_leaves_them_out_too(rep_client, shared_customer):
     response = rep_client.post(
-        reverse("customers:customer_log_activity", args=[shared_customer.pk]),
+        reverse("sales:customer_log_activity", args=[shared_customer.pk]),
         {"kind": "note", "subject": "Mine", "done": "on"},
         HTTP_HX_REQUEST="true",
     )
@@ -49,7 +49,7 @@ def test_a_customer_timeline_keeps_a_teammates_call_on_the_customer_itself(rep_c
     # The customer is the rep's, so notes about it are part of its record, whoever wrote them.
     customer = CustomerFactory(owner=rep)
     ActivityFactory(subject="Manager dropped by", customer=customer, owner=team.manager)
-    response = rep_client.get(reverse("customers:customer_detail", args=[customer.pk]))
+    response = rep_client.get(reverse("sales:customer_detail", args=[customer.pk]))
     assert [e.item.subject for e in response.context["timeline"]] == ["Manager dropped by"]
 
 

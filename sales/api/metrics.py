@@ -14,11 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from people.models import Team
+from people.visibility import is_admin, is_manager, visible_owners
 from sales.api.authentication import API_AUTHENTICATION
+from sales.dashboard.filters import EARLIEST, LATEST, preset_period
 from sales.metrics import Scope, overview, visible_sources
-from sales.models import Team
-from sales.views.dashboard import EARLIEST, LATEST, preset_period
-from sales.visibility import is_admin, is_manager, visible_owners
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 FRACTION = {"max_digits": 12, "decimal_places": 4, "allow_null": True}

@@ -2,7 +2,7 @@
 
 from rest_framework import permissions
 
-from sales.visibility import is_admin, is_manager
+from people.visibility import is_admin, is_manager
 
 
 class PlansAreWrittenByManagers(permissions.BasePermission):

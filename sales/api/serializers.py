@@ -8,8 +8,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Contact, Customer
-from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, Team, deal_customer_error
-from sales.visibility import is_admin, visible_owners
+from people.models import Team
+from people.visibility import is_admin, visible_owners
+from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, deal_customer_error
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,30}")
 

@@ -3,7 +3,6 @@ from sales.models.deals import Deal, DealError, StageChange, StaleEdit
 from sales.models.history import ChangeLog
 from sales.models.plans import SalesPlan
 from sales.models.records import Activity, SalesRecord, deal_customer_error
-from sales.models.teams import Team
 
 __all__ = [
     "Activity",
@@ -16,6 +15,5 @@ __all__ = [
     "Stage",
     "StageChange",
     "StaleEdit",
-    "Team",
     "deal_customer_error",
 ]

@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from people.visibility import owner_filter
 from sales.models.catalog import Product, Stage
 from sales.models.records import SalesRecord
-from sales.visibility import owner_filter
 
 
 class DealError(Exception):

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from sales.visibility import is_admin, visible_owners
+from people.visibility import is_admin, visible_owners
 
 
 class SalesPlanQuerySet(models.QuerySet):
@@ -41,7 +41,7 @@ class SalesPlan(models.Model):
     period_end = models.DateField(_("period end"))
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.COMPANY)
     team = models.ForeignKey(
-        "sales.Team",
+        "people.Team",
         on_delete=models.CASCADE,
         null=True,
         blank=True,

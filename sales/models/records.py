@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sales.visibility import owner_filter
+from people.visibility import owner_filter
 
 
 def deal_customer_error(deal, customer) -> str | None:

@@ -1,14 +1,9 @@
-"""Activities: the list of what is overdue, due today and coming up; logging, editing and completing.
-
-Also builds the timelines of the deal and customer pages (stage moves and activities, newest first).
-"""
+"""Activities: the list of what is overdue, due today and coming up; logging, editing and completing."""
 
 import datetime
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,48 +11,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.forms import owner_choices
+from crm.htmx import wants_fragment
 from customers.models import Customer
+from people.visibility import visible_people
 from sales.forms import ActivityDoneForm, ActivityForm, can_assign, day_start
-from sales.models import Activity, Deal, StageChange
+from sales.models import Activity, Deal
 
 SECTION_LIMIT = 25
 DONE_DAYS = 7
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    when: datetime.datetime
-    kind: str  # "stage" or "activity"
-    item: object
-
-
-def _activity_time(activity: Activity) -> datetime.datetime:
-    return activity.done_at or activity.due_at or activity.created_at
-
-
-def deal_timeline(deal: Deal) -> list[TimelineEntry]:
-    """Stage moves and activities of ``deal``, newest first (two queries)."""
-    moves = StageChange.objects.filter(deal=deal).select_related("from_stage", "to_stage", "changed_by")
-    activities = Activity.objects.filter(deal=deal).select_related("owner")
-    entries = [TimelineEntry(m.changed_at, "stage", m) for m in moves]
-    entries += [TimelineEntry(_activity_time(a), "activity", a) for a in activities]
-    return sorted(entries, key=lambda e: e.when, reverse=True)
-
-
-def customer_timeline(customer: Customer, *, user, limit: int = 100) -> list[TimelineEntry]:
-    """The latest activities on the customer or any of its deals ``user`` may see (one query).
-
-    Another rep's deal on this customer stays out, and so do the activities logged on it.
-    """
-    visible_deals = Deal.objects.visible_to(user).filter(customer=customer).values("pk")
-    activities = (
-        Activity.objects.filter(Q(customer=customer, deal__isnull=True) | Q(deal__in=visible_deals))
-        .select_related("owner", "deal")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-    entries = [TimelineEntry(_activity_time(a), "activity", a) for a in activities]
-    return sorted(entries, key=lambda e: e.when, reverse=True)
 
 
 def visible_activities(user):
@@ -68,7 +29,7 @@ def _owner_filter(request: HttpRequest) -> tuple[int | None, list]:
     """Managers and admins may look at one person's activities; everyone starts with their own."""
     if not can_assign(request.user):
         return request.user.pk, []
-    people = list(owner_choices(request.user))
+    people = list(visible_people(request.user))
     raw = request.GET.get("owner", "")
     if raw == "all":
         return None, people
@@ -173,7 +134,7 @@ def activity_done(request: HttpRequest, pk: int) -> HttpResponse:
     form = ActivityDoneForm(request.POST)
     if form.is_valid() and not activity.is_done:
         activity.complete(outcome=form.cleaned_data["outcome"])
-    if request.headers.get("HX-Request") == "true":
+    if wants_fragment(request):
         context = {"a": activity, "now": timezone.now(), "show_link": request.POST.get("show_link") == "1"}
         return render(request, "sales/partials/activity_item.html", context)
     messages.success(request, _("Done: %(subject)s") % {"subject": activity.subject})

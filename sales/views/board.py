@@ -19,10 +19,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
+from people.visibility import is_admin, is_manager, visible_people
 from sales.metrics.pipeline import weighted
 from sales.metrics.scope import cents
 from sales.models import Deal, DealError, Stage
-from sales.visibility import is_admin, is_manager, visible_people
 
 PAGE = 50
 # The won column shows what the team closed lately: long enough to cover a monthly review, short

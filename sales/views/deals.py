@@ -18,14 +18,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from customers.forms import owner_choices
+from crm.forms import PICKER_LIMIT
+from crm.htmx import wants_fragment
 from customers.models import Customer
+from people.models import Team
+from people.visibility import visible_people
 from sales import history
 from sales.actions import create_deal
 from sales.filters import RISKS, filter_deals
 from sales.forms import (
     EDITABLE,
-    PICKER_LIMIT,
     WATCHED,
     ActivityForm,
     DealCreateForm,
@@ -39,9 +41,9 @@ from sales.forms import (
     same_value,
     sign_values,
 )
-from sales.models import Deal, DealError, Stage, StaleEdit, Team
+from sales.models import Deal, DealError, Stage, StaleEdit
 from sales.sorting import sort_columns
-from sales.views.activities import deal_timeline
+from sales.timeline import deal_timeline
 
 PAGE_SIZE = 25
 
@@ -56,14 +58,6 @@ COLUMNS = (
     ("expected_close", gettext_lazy("Expected close"), False),
     ("opened_on", gettext_lazy("Opened"), False),
 )
-
-
-def is_htmx(request: HttpRequest) -> bool:
-    """An htmx request for a fragment (a history restore wants the whole page)."""
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def visible_deal(request: HttpRequest, pk: int) -> Deal:
@@ -138,7 +132,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         "stages": stages,
         "statuses": Deal.Status.choices,
         "risks": list(RISKS.items()),
-        "owners": list(owner_choices(user)) if assign else [],
+        "owners": list(visible_people(user)) if assign else [],
         "teams": list(Team.objects.visible_to(user)) if assign else [],
         "columns": _columns(filters.get("sort", ""), assign),
         "show_owner": assign,
@@ -146,7 +140,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         "filtered": any(k != "sort" for k in filters),
         "hidden_filters": _hidden_filters(request, filters),
     }
-    template = "sales/partials/deal_table.html" if is_htmx(request) else "sales/deal_list.html"
+    template = "sales/partials/deal_table.html" if wants_fragment(request) else "sales/deal_list.html"
     return render(request, template, context)
 
 
@@ -184,7 +178,7 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _respond(request: HttpRequest, pk: int, *, notice: str = "", error: str = "", **forms) -> HttpResponse:
     """The refreshed panel for htmx, else a redirect to the page with the outcome as a message."""
-    if is_htmx(request):
+    if wants_fragment(request):
         deal = visible_deal(request, pk)
         context = _panel_context(request, deal, notice=notice, error=error, **forms)
         return render(request, "sales/partials/deal_panel.html", context)
@@ -274,7 +268,7 @@ def deal_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
     deal = visible_deal(request, pk)
     form = ActivityForm(request.POST, user=request.user, deal=deal, compact=True, auto_id="act_%s")
     if not form.is_valid():
-        if is_htmx(request):
+        if wants_fragment(request):
             context = _panel_context(request, deal, activity_form=form)
             return render(request, "sales/partials/deal_panel.html", context)
         return render(request, "sales/deal_detail.html", _panel_context(request, deal, activity_form=form))

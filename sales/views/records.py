@@ -6,9 +6,10 @@ from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from crm.htmx import wants_fragment
+from people.visibility import visible_people
 from sales.models import SalesRecord
 from sales.record_filters import SalesRecordFilterForm, filter_sales_records
-from sales.visibility import visible_people
 
 PAGE_SIZE = 50
 
@@ -40,9 +41,6 @@ def salesrecord_list(request: HttpRequest) -> HttpResponse:
         "owners": _owner_choices(request.user),
         "selected_owner": form.cleaned_data.get("owner") if form.is_valid() else None,
     }
-    if (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    ):
+    if wants_fragment(request):
         return render(request, "sales/partials/salesrecord_table.html", context)
     return render(request, "sales/salesrecord_list.html", context)

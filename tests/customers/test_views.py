@@ -18,12 +18,12 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-LIST = reverse("customers:customer_list")
+LIST = reverse("sales:customer_list")
 NEW = reverse("customers:customer_create")
 
 
 def detail(customer) -> str:
-    return reverse("customers:customer_detail", args=[customer.pk])
+    return reverse("sales:customer_detail", args=[customer.pk])
 
 
 def test_the_list_shows_only_the_reps_own_customers(rep_client, rep, other_rep):
@@ -80,7 +80,7 @@ def test_the_list_pages_by_25_and_the_page_links_keep_the_filters(rep_client, re
 def test_the_list_answers_htmx_with_the_table_only(rep_client, rep):
     CustomerFactory(owner=rep)
     response = rep_client.get(LIST, headers={"HX-Request": "true"})
-    assert [t.name for t in response.templates][0] == "customers/partials/customer_table.html"
+    assert [t.name for t in response.templates][0] == "sales/partials/customer_table.html"
     assert b"<html" not in response.content
 
 
@@ -170,7 +170,7 @@ def test_editing_records_the_changed_fields(rep_client, rep):
 
 def test_contacts_are_added_in_place_with_htmx(rep_client, rep):
     customer = CustomerFactory(owner=rep)
-    url = reverse("customers:contact_create", args=[customer.pk])
+    url = reverse("sales:contact_create", args=[customer.pk])
     response = rep_client.post(
         url, {"name": "Grace", "email": "g@example.com"}, headers={"HX-Request": "true"}
     )
@@ -182,7 +182,7 @@ def test_contacts_are_added_in_place_with_htmx(rep_client, rep):
 
 def test_an_invalid_contact_shows_its_errors_and_input(rep_client, rep):
     customer = CustomerFactory(owner=rep)
-    url = reverse("customers:contact_create", args=[customer.pk])
+    url = reverse("sales:contact_create", args=[customer.pk])
     response = rep_client.post(
         url, {"name": "", "email": "bad", "title": "CTO"}, headers={"HX-Request": "true"}
     )
@@ -203,14 +203,14 @@ def test_a_contact_is_edited_on_its_own_page(rep_client, rep):
 
 def test_adding_a_contact_to_another_reps_customer_is_a_404(other_rep_client, rep):
     customer = CustomerFactory(owner=rep)
-    url = reverse("customers:contact_create", args=[customer.pk])
+    url = reverse("sales:contact_create", args=[customer.pk])
     assert other_rep_client.post(url, {"name": "Intruder"}).status_code == 404
     assert Contact.objects.count() == 0
 
 
 def test_an_activity_logged_on_the_customer_page_joins_the_timeline(rep_client, rep):
     customer = CustomerFactory(owner=rep)
-    url = reverse("customers:customer_log_activity", args=[customer.pk])
+    url = reverse("sales:customer_log_activity", args=[customer.pk])
     response = rep_client.post(
         url, {"kind": "call", "subject": "Intro call", "done": "on"}, headers={"HX-Request": "true"}
     )

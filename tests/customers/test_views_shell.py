@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_pages_need_a_signed_in_user(client):
-    for name in ("sales:home", "sales:deal_list", "customers:customer_list", "sales:activity_list"):
+    for name in ("sales:home", "sales:deal_list", "sales:customer_list", "sales:activity_list"):
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
@@ -35,7 +35,7 @@ def test_the_navigation_links_every_section_and_admin_only_for_staff(rep_client,
     for name in (
         "sales:home",
         "sales:deal_list",
-        "customers:customer_list",
+        "sales:customer_list",
         "sales:activity_list",
         "sales:dashboard",
     ):

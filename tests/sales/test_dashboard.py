@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.urls import reverse
 
-from sales.views.dashboard import preset_period
+from sales.dashboard.filters import preset_period
 from tests.factories import ActivityFactory, CustomerFactory, DealFactory, RepFactory, SalesPlanFactory
 from tests.sales import test_metrics
 from tests.sales.test_metrics import at, make_deal

@@ -436,11 +436,11 @@ def test_a_rep_may_not_see_another_reps_deal_in_the_activity_form(rep_client, re
 
 @pytest.fixture
 def small_picker(monkeypatch):
+    import crm.forms
     import customers.views
-    import sales.forms
     import sales.views.deals
 
-    for module in (sales.forms, customers.views, sales.views.deals):
+    for module in (crm.forms, customers.views, sales.views.deals):
         monkeypatch.setattr(module, "PICKER_LIMIT", 2)
 
 

@@ -18,9 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Contact, Customer
+from people.models import Team
+from people.visibility import MANAGERS_GROUP, REPS_GROUP
 from sales.bulk import insert_rows
-from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, StageChange, Team
-from sales.visibility import MANAGERS_GROUP, REPS_GROUP
+from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, StageChange
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo users, documented in the README
 PREFIX = "demo-"

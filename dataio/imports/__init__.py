@@ -1,0 +1,91 @@
+"""Importing customers, deals, sales records, activities and plans from CSV or XLSX files.
+
+``run_import`` reads the file, applies the mapping, checks every row, and writes all of it in one
+transaction or nothing at all; the report names every bad row by number, column and reason.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from dataio.imports.customers import CustomerImporter
+from dataio.imports.deals import DealImporter
+from dataio.imports.engine import Context
+from dataio.imports.fields import FIELDS, KIND_LABELS, KINDS, field_defs
+from dataio.imports.mapping import Mapping, MappingError, guess_mapping
+from dataio.imports.plans import SalesPlanImporter
+from dataio.imports.readers import ReadError, Table, read_table
+from dataio.imports.records import ActivityImporter, SalesRecordImporter
+from dataio.imports.report import ImportReport, Problem
+
+IMPORTERS = {
+    "customers": CustomerImporter,
+    "deals": DealImporter,
+    "sales": SalesRecordImporter,
+    "activities": ActivityImporter,
+    "plans": SalesPlanImporter,
+}
+# The order in which referenced rows an import adds are saved: a new customer may need a new owner.
+_CREATION_ORDER = ("owner", "rep", "product", "customer")
+
+__all__ = [
+    "FIELDS",
+    "KINDS",
+    "KIND_LABELS",
+    "ImportReport",
+    "Mapping",
+    "MappingError",
+    "Problem",
+    "ReadError",
+    "Table",
+    "field_defs",
+    "guess_mapping",
+    "import_table",
+    "read_table",
+    "run_import",
+]
+
+
+def run_import(data: bytes, filename: str, mapping: Mapping, *, user, dry_run: bool = False) -> ImportReport:
+    """Import a whole file for ``user`` (``None``: the command line, acting as an admin)."""
+    try:
+        table = read_table(data, filename, encoding=mapping.encoding, delimiter=mapping.delimiter)
+    except ReadError as exc:
+        report = ImportReport(kind=mapping.kind, dry_run=dry_run)
+        report.problems.append(Problem(0, "", str(exc)))
+        return report
+    return import_table(table, mapping, user=user, dry_run=dry_run)
+
+
+def import_table(table: Table, mapping: Mapping, *, user, dry_run: bool = False) -> ImportReport:
+    report = ImportReport(kind=mapping.kind, rows=len(table.rows), dry_run=dry_run)
+    missing = mapping.missing_columns(table.headers)
+    if missing:
+        for column in missing:
+            report.problems.append(
+                Problem(1, column, _("The mapping uses this column but the file has none."))
+            )
+        return report
+    ctx = Context(user=user, mapping=mapping, table=table)
+    importer = IMPORTERS[mapping.kind](ctx, report)
+    ctx.collect_keys()
+    plans = importer.check()
+    for name, lookup in ctx.lookups.items():
+        if lookup.created():
+            report.added[str(ctx.defs[name].label)] = len(lookup.created())
+    if report.problems or dry_run:
+        return report
+    try:
+        with transaction.atomic():
+            for name in sorted(
+                ctx.lookups, key=lambda n: _CREATION_ORDER.index(n) if n in _CREATION_ORDER else 99
+            ):
+                lookup = ctx.lookups[name]
+                if hasattr(lookup, "save_new"):
+                    lookup.save_new()
+            importer.write(plans)
+    except IntegrityError as exc:
+        # Someone else wrote a clashing row (an external id, a product name) while we checked.
+        report.problems.append(Problem(0, "", _("The database refused the import: %(e)s") % {"e": exc}))
+        return report
+    report.committed = True
+    return report

@@ -1,0 +1,126 @@
+"""What every kind importer shares: owners, external ids, and history rows for what it wrote."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext as _
+
+from dataio.imports.engine import Context, Row, clean_external_id, existing_by_external_id
+from dataio.imports.report import ImportReport, Problem
+from sales.history import record_changes, snapshot
+from sales.models import ChangeLog
+
+
+class KindImporter:
+    model = None
+    # Fields copied as they are from the row to the model (each only when the mapping maps it).
+    simple_fields: tuple[str, ...] = ()
+    # Whether customers and deals get change-history rows, as edits in the browser do.
+    logs_history = False
+    # Whether each new row also gets a "created" history row (see DealImporter for why not always).
+    logs_creations = True
+
+    def __init__(self, ctx: Context, report: ImportReport):
+        self.ctx = ctx
+        self.report = report
+        self.seen_ids: dict[str, int] = {}
+        self.existing: dict[str, object] = {}
+
+    def load_existing(self) -> None:
+        if "external_id" in self.ctx.mapping.fields:
+            ids = [row.text("external_id") for row in self.ctx.rows()]
+            self.existing = existing_by_external_id(self.model, [i for i in ids if i])
+
+    def check(self) -> list:
+        """Convert and check every row; return what to write. Problems go to the report."""
+        self.load_existing()
+        plans = []
+        width = len(self.ctx.table.headers)
+        for row in self.ctx.rows():
+            if any(c.strip() for c in row.cells[width:]):
+                # Usually an unquoted comma inside a value: every later cell is in the wrong column.
+                row.problems.append(
+                    Problem(
+                        row.number,
+                        "",
+                        _("This row has %(n)s cells but the header names %(m)s columns; is a comma unquoted?")
+                        % {"n": len(row.cells), "m": width},
+                    )
+                )
+                self.report.problems.extend(row.problems)
+                continue
+            plan = self.check_row(row)
+            if row.problems:
+                self.report.problems.extend(row.problems)
+            elif plan is not None:
+                plans.append(plan)
+        return plans
+
+    def check_row(self, row: Row):
+        raise NotImplementedError
+
+    def write(self, plans: list) -> None:
+        raise NotImplementedError
+
+    # Helpers for the kinds.
+
+    def external_id(self, row: Row) -> tuple[str | None, object | None]:
+        """The row's external id and the record it names, if that record may be changed."""
+        ext = clean_external_id(row, self.seen_ids)
+        obj = self.existing.get(ext) if ext else None
+        if obj is not None and not self.ctx.may_own(obj.owner_id):
+            row.fail("external_id", _("This external id belongs to a record you may not change."))
+            return ext, None
+        return ext, obj
+
+    def owner(self, row: Row, fallback=None):
+        """The row's owner: from its column, else ``fallback``; checked against what the user may see."""
+        user = row.value("owner") if row.text("owner") else fallback
+        if user is None:
+            if not row.problems_for("owner"):
+                row.fail("owner", _("Say who owns this row (map the owner column)."))
+            return None
+        if user.pk is not None and not self.ctx.may_own(user.pk):
+            row.fail("owner", _("You may not import records for %(user)s.") % {"user": user.get_username()})
+            return None
+        return user
+
+    def simple_values(self, row: Row) -> dict:
+        return {name: row.value(name) for name in self.simple_fields if name in self.ctx.mapping.fields}
+
+    @staticmethod
+    def changed_fields(obj, values: dict) -> dict:
+        out = {}
+        for name, value in values.items():
+            field = obj._meta.get_field(name)
+            if field.is_relation:
+                # Compared by id; kept as the object, which may be one this import is about to add.
+                if getattr(obj, field.attname) != (value.pk if value is not None else None):
+                    out[name] = value
+                continue
+            if value is None and not field.null:
+                value = field.get_default()
+            if getattr(obj, name) != value:
+                out[name] = value
+        return out
+
+    def log_created(self, objects: list) -> None:
+        if not (self.logs_history and self.logs_creations) or not objects:
+            return
+        ctype = ContentType.objects.get_for_model(self.model)
+        by = self.ctx.user if self.ctx.user is not None and self.ctx.user.is_authenticated else None
+        ChangeLog.objects.bulk_create(
+            [
+                ChangeLog(
+                    content_type_id=ctype.pk,
+                    object_id=obj.pk,
+                    action=ChangeLog.Action.CREATED,
+                    changed_by_id=by.pk if by is not None else None,
+                    changes={k: ["", v] for k, v in snapshot(obj).items() if v != ""},
+                )
+                for obj in objects
+            ],
+            batch_size=2000,
+        )
+
+    def log_updated(self, obj, before: dict) -> None:
+        if self.logs_history:
+            record_changes(obj, before, by=self.ctx.user)

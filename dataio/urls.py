@@ -1,0 +1,16 @@
+from django.urls import path
+
+from dataio.views import exports, imports
+
+app_name = "dataio"
+
+urlpatterns = [
+    path("customers/export/", exports.customer_export, name="customer_export"),
+    path("deals/export/", exports.deal_export, name="deal_export"),
+    path("sales-records/export/", exports.salesrecord_export, name="salesrecord_export"),
+    path("imports/", imports.import_upload, name="import_upload"),
+    path("imports/map/", imports.import_map, name="import_map"),
+    path("imports/preview/", imports.import_preview, name="import_preview"),
+    path("imports/commit/", imports.import_commit, name="import_commit"),
+    path("imports/mapping.json", imports.import_mapping_json, name="import_mapping_json"),
+]

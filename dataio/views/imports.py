@@ -1,0 +1,191 @@
+"""Importing in the browser: upload, map columns, preview every problem, then commit.
+
+The uploaded bytes wait between the steps in the cache (Redis in production, so any app process
+can serve the next step) under a random token kept in the user's session and bound to the user's
+id; the client never names a file or a path.
+"""
+
+import json
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dataio.imports import (
+    KIND_LABELS,
+    Mapping,
+    MappingError,
+    ReadError,
+    guess_mapping,
+    read_table,
+    run_import,
+)
+from dataio.imports.forms import MappingForm, UploadForm
+from people.visibility import is_admin, is_manager
+
+SESSION_KEY = "crm_import"
+KEEP_SECONDS = 2 * 60 * 60
+PROBLEMS_SHOWN = 1000
+
+
+def _check_importer(request: HttpRequest) -> None:
+    if not (is_admin(request.user) or is_manager(request.user)):
+        raise PermissionDenied
+
+
+def _cache_key(user, token: str) -> str:
+    return f"crm-import:{user.pk}:{token}"
+
+
+def _pending(request: HttpRequest):
+    """The upload in progress as (state, bytes), or None when there is none or it expired."""
+    state = request.session.get(SESSION_KEY)
+    if not state:
+        return None
+    data = cache.get(_cache_key(request.user, state["token"]))
+    if data is None:
+        return None
+    return state, data
+
+
+def _table(state: dict, data: bytes, mapping: Mapping):
+    return read_table(data, state["filename"], encoding=mapping.encoding, delimiter=mapping.delimiter)
+
+
+@login_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    _check_importer(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        mapping = form.cleaned_data.get("mapping")
+        try:
+            table = read_table(data, upload.name, encoding=mapping.encoding if mapping else "auto")
+        except ReadError as exc:
+            form.add_error("file", str(exc))
+        else:
+            samples = {h: table.column_values(h, limit=20) for h in table.headers if h}
+            mapping = mapping or guess_mapping(form.cleaned_data["kind"], table.headers, samples)
+            token = secrets.token_urlsafe(24)
+            cache.set(_cache_key(request.user, token), data, KEEP_SECONDS)
+            request.session[SESSION_KEY] = {
+                "token": token,
+                "filename": upload.name[:200],
+                "mapping": mapping.to_dict(),
+            }
+            return redirect("dataio:import_map")
+    return render(request, "dataio/import_upload.html", {"form": form, "step": 1})
+
+
+def _mapping_form(request: HttpRequest, state: dict, data: bytes) -> tuple[MappingForm, object]:
+    # The draft may still lack required columns: the form is where the user adds them.
+    mapping = Mapping.from_dict(state["mapping"], check=False)
+    table = _table(state, data, mapping)
+    samples = {h: table.column_values(h, limit=40) for h in table.headers if h}
+    form = MappingForm(request.POST or None, mapping=mapping, headers=table.headers, samples=samples)
+    return form, table
+
+
+@login_required
+def import_map(request: HttpRequest) -> HttpResponse:
+    _check_importer(request)
+    pending = _pending(request)
+    if pending is None:
+        messages.info(request, _("Upload a file to import first."))
+        return redirect("dataio:import_upload")
+    state, data = pending
+    form, table = _mapping_form(request, state, data)
+    if request.method == "POST":
+        valid = form.is_valid()
+        state["mapping"] = form.mapping.to_dict()
+        request.session[SESSION_KEY] = state
+        if valid and "preview" in request.POST:
+            return redirect("dataio:import_preview")
+        if valid or "refresh" in request.POST:
+            return redirect("dataio:import_map")
+    context = {
+        "form": form,
+        "state": state,
+        "kind_label": KIND_LABELS[form.kind],
+        "headers": table.headers,
+        "sample_rows": [cells for _n, cells in table.rows[:3]],
+        "row_count": len(table.rows),
+        "encoding": table.encoding,
+        "step": 2,
+    }
+    return render(request, "dataio/import_map.html", context)
+
+
+def _mapped_upload(request: HttpRequest) -> tuple[dict, bytes, Mapping] | HttpResponse:
+    """The pending upload with its mapping, or the redirect to the step still missing."""
+    pending = _pending(request)
+    if pending is None:
+        messages.info(request, _("Upload a file to import first."))
+        return redirect("dataio:import_upload")
+    state, data = pending
+    try:
+        return state, data, Mapping.from_dict(state["mapping"])
+    except MappingError as exc:
+        messages.error(request, str(exc))
+        return redirect("dataio:import_map")
+
+
+@login_required
+def import_preview(request: HttpRequest) -> HttpResponse:
+    _check_importer(request)
+    ready = _mapped_upload(request)
+    if isinstance(ready, HttpResponse):
+        return ready
+    state, data, mapping = ready
+    report = run_import(data, state["filename"], mapping, user=request.user, dry_run=True)
+    context = {
+        "state": state,
+        "report": report,
+        "problems": report.problems[:PROBLEMS_SHOWN],
+        "hidden_problems": max(0, len(report.problems) - PROBLEMS_SHOWN),
+        "kind_label": KIND_LABELS[mapping.kind],
+        "step": 3,
+    }
+    return render(request, "dataio/import_preview.html", context)
+
+
+@login_required
+@require_POST
+def import_commit(request: HttpRequest) -> HttpResponse:
+    _check_importer(request)
+    ready = _mapped_upload(request)
+    if isinstance(ready, HttpResponse):
+        return ready
+    state, data, mapping = ready
+    report = run_import(data, state["filename"], mapping, user=request.user)
+    if not report.committed:
+        messages.error(request, report.summary())
+        return redirect("dataio:import_preview")
+    cache.delete(_cache_key(request.user, state["token"]))
+    del request.session[SESSION_KEY]
+    messages.success(
+        request,
+        _("Imported %(file)s. %(summary)s") % {"file": state["filename"], "summary": report.summary()},
+    )
+    return redirect("dataio:import_upload")
+
+
+@login_required
+def import_mapping_json(request: HttpRequest) -> HttpResponse:
+    """The mapping as a file, to reuse with the import_data command."""
+    _check_importer(request)
+    state = request.session.get(SESSION_KEY)
+    if not state:
+        return redirect("dataio:import_upload")
+    response = HttpResponse(
+        json.dumps(state["mapping"], indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{state["mapping"]["kind"]}-mapping.json"'
+    return response

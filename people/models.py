@@ -1,0 +1,40 @@
+"""Teams: a manager and the reps whose records they see."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from people.visibility import is_admin
+
+
+class TeamQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "TeamQuerySet":
+        if not user.is_authenticated:
+            return self.none()
+        if is_admin(user):
+            return self
+        return self.filter(Q(manager=user) | Q(members=user)).distinct()
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="managed_teams",
+        verbose_name=_("manager"),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="sales_teams", blank=True, verbose_name=_("members")
+    )
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,1 @@
+"""What the dashboard page and the metrics API share: the filter bar, the cards, links and cache."""
