@@ -80,11 +80,13 @@ def main() -> None:
     from sales.models import Deal
 
     setup_test_environment()  # lets the test client run against this database without a test runner
-    call_command("migrate", verbosity=0)
+    call_command("migrate", verbosity=0, reset=True)
     if not args.no_seed:
         customers = args.customers or max(1, args.deals // 10)
         started = time.perf_counter()
-        call_command("seed_demo", customers=customers, deals=args.deals, years=args.years, verbosity=0)
+        call_command(
+            "seed_demo", customers=customers, deals=args.deals, years=args.years, verbosity=0, reset=True
+        )
         print(f"seeded {customers} customers and {args.deals} deals in {time.perf_counter() - started:.1f} s")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

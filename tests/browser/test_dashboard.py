@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 def test_the_demo_manager_changes_the_period_and_follows_deals_won_to_those_deals(live_server, page):
-    call_command("seed_demo", customers=30, deals=200, verbosity=0)
+    call_command("seed_demo", customers=30, deals=200, verbosity=0, reset=True)
     manager = get_user_model().objects.get(username="manager")
     sign_in(page, "manager", DEMO_PASSWORD)
     page.goto("/dashboard/")

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 def test_the_manager_changes_the_period_and_follows_won_revenue_to_its_deals(page):
-    call_command("seed_demo", customers=30, deals=150, verbosity=0)
+    call_command("seed_demo", customers=30, deals=150, verbosity=0, reset=True)
     sign_in(page, "manager", DEMO_PASSWORD)
     page.goto("/dashboard/")
     assert page.locator("h1").inner_text() == "Sales dashboard"
@@ -38,7 +38,7 @@ def test_the_manager_changes_the_period_and_follows_won_revenue_to_its_deals(pag
 
 
 def test_a_custom_range_waits_for_both_dates(page):
-    call_command("seed_demo", customers=10, deals=30, verbosity=0)
+    call_command("seed_demo", customers=10, deals=30, verbosity=0, reset=True)
     sign_in(page, "manager", DEMO_PASSWORD)
     page.goto("/dashboard/")
     page.select_option("#id_period", "custom")

@@ -1,7 +1,8 @@
 from io import StringIO
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from customers.models import Contact, Customer
 from sales.models import Activity, Deal, SalesPlan, SalesRecord, StageChange
@@ -45,10 +46,10 @@ def seed(**options) -> str:
     return out.getvalue()
 
 
-def test_seed_demo_twice_gives_the_same_rows(db):
+def test_seed_demo_reset_twice_gives_the_same_rows(db):
     seed()
     first = rows()
-    seed()
+    seed(reset=True)
     assert rows() == first
     assert len(first["deals"]) == 60
     assert len(first["customers"]) == 20
@@ -62,11 +63,67 @@ def test_seed_demo_creates_the_demo_users_and_prints_the_password(db):
     assert authenticate(username="admin", password="demo12345").is_superuser
 
 
-def test_seed_demo_leaves_other_data_alone(db, rep):
+def test_seed_demo_reset_leaves_other_data_alone(db, rep):
     CustomerFactory(name="A real customer", owner=rep)
-    seed()
-    seed()
+    seed(reset=True)
+    seed(reset=True)
     assert Customer.objects.filter(name="A real customer").count() == 1
+
+
+def test_seed_demo_loads_nothing_into_a_database_with_data(db, rep):
+    CustomerFactory(name="A real customer", owner=rep)
+    output = seed()
+    assert "--reset" in output
+    assert list(Customer.objects.values_list("name", flat=True)) == ["A real customer"]
+
+
+def ids() -> dict:
+    return {
+        "customers": sorted(Customer.objects.values_list("pk", flat=True)),
+        "deals": sorted(Deal.objects.values_list("pk", flat=True)),
+        "activities": sorted(Activity.objects.values_list("pk", flat=True)),
+        "records": sorted(SalesRecord.objects.values_list("pk", flat=True)),
+    }
+
+
+def start_demo_server_steps() -> None:
+    """What ``scripts/run`` does before it serves: migrate, then load the demo into an empty database."""
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", stdout=StringIO(), customers=20, deals=60)
+
+
+def test_restarting_the_demo_keeps_what_users_did_and_reset_brings_the_demo_back(db):
+    start_demo_server_steps()
+    demo = rows()
+    rep1 = get_user_model().objects.get(username="rep1")
+    api = APIClient()
+    api.force_authenticate(rep1)
+    customer = Customer.objects.filter(owner=rep1).order_by("pk").first()
+    created = api.post(
+        "/api/deals/",
+        {"title": "Restart survivor", "customer": customer.pk, "amount": "1234.50", "stage": "lead"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    deal = Deal.objects.get(pk=created.json()["id"])
+    open_demo = Deal.objects.filter(owner=rep1, status="open", external_id__startswith="demo-").first()
+    lost = api.post(
+        f"/api/deals/{open_demo.pk}/lost/",
+        {"reason": "Went quiet", "version": open_demo.version},
+        format="json",
+    )
+    assert lost.status_code == 200, lost.content
+    before = ids()
+
+    start_demo_server_steps()
+
+    assert ids() == before
+    assert Deal.objects.get(pk=deal.pk).title == "Restart survivor"
+    assert Deal.objects.get(pk=open_demo.pk).status == "lost"
+
+    seed(reset=True)
+    assert rows() == demo
+    assert not Deal.objects.filter(pk=deal.pk).exists()
 
 
 def test_every_won_demo_deal_has_one_sales_record_and_a_history(db):

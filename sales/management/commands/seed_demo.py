@@ -1,9 +1,12 @@
 """Demo data: users, a team, customers, products, a year of deals with their stage histories,
 activities, sales records and plans for the current quarter.
 
-Deterministic for a given day (a fixed random seed, dates counted back from today) and idempotent:
-demo rows carry an ``external_id`` starting with ``demo-`` and are rebuilt on every run, so running
-it twice leaves the same rows; anything else in the database is left alone.
+Loads only into a database without customers or deals, so restarting the demo server keeps what
+its users did (ids, won and lost deals, activities). ``--reset`` rebuilds the demo: deterministic for
+a given day (a fixed random seed, dates counted back from today) and idempotent, since demo rows carry
+an ``external_id`` starting with ``demo-``. A reset also removes what users attached to demo customers
+(their deals, activities and sales), because those cannot outlive the customers; anything else in the
+database is left alone.
 """
 
 import datetime
@@ -71,11 +74,23 @@ class Command(BaseCommand):
         parser.add_argument("--deals", type=int, default=400, help="number of demo deals")
         parser.add_argument("--seed", type=int, default=20240601, help="random seed")
         parser.add_argument("--years", type=int, default=1, help="years of history the deals spread over")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="rebuild the demo rows even if the database has data (what users added elsewhere stays)",
+        )
 
-    def handle(self, *args, customers: int, deals: int, seed: int, years: int = 1, **options) -> None:
+    def handle(
+        self, *args, customers: int, deals: int, seed: int, years: int = 1, reset: bool = False, **options
+    ) -> None:
         if customers < 1 or deals < 0 or years < 1:
             self.stderr.write("--customers and --years must be at least 1, --deals at least 0.")
             raise SystemExit(2)
+        if not reset and (Customer.objects.exists() or Deal.objects.exists()):
+            self.stdout.write(
+                "The database already has data; keeping it. Run seed_demo --reset for a fresh demo."
+            )
+            return
         started = time.perf_counter()
         rng = random.Random(seed)
         today = timezone.localdate()
@@ -130,6 +145,12 @@ class Command(BaseCommand):
         return users
 
     def _clear(self) -> None:
+        # Deals users opened on demo customers go with them (a deal cannot outlive its customer).
+        on_demo = Deal.objects.filter(customer__external_id__startswith=PREFIX)
+        SalesRecord.objects.filter(deal__in=on_demo).delete()
+        StageChange.objects.filter(deal__in=on_demo).delete()
+        Activity.objects.filter(deal__in=on_demo).delete()
+        on_demo.delete()
         Activity.objects.filter(external_id__startswith=PREFIX).delete()
         SalesRecord.objects.filter(external_id__startswith=PREFIX).delete()
         StageChange.objects.filter(deal__external_id__startswith=PREFIX).delete()
