@@ -1,13 +1,14 @@
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from dataio.views import exports, imports
 
 app_name = "dataio"
 
 urlpatterns = [
-    path("customers/export/", exports.customer_export, name="customer_export"),
-    path("deals/export/", exports.deal_export, name="deal_export"),
-    path("sales-records/export/", exports.salesrecord_export, name="salesrecord_export"),
+    path("customers/export/", require_safe(exports.customer_export), name="customer_export"),
+    path("deals/export/", require_safe(exports.deal_export), name="deal_export"),
+    path("sales-records/export/", require_safe(exports.salesrecord_export), name="salesrecord_export"),
     path("imports/", imports.import_upload, name="import_upload"),
     path("imports/map/", imports.import_map, name="import_map"),
     path("imports/preview/", imports.import_preview, name="import_preview"),

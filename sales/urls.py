@@ -1,33 +1,36 @@
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from sales.views import activities, board, customers, dashboard, deals, home, records
 
 app_name = "sales"
 
+# Pages that only show data answer GET and HEAD; anything else is a 405, not a silent re-render.
+
 urlpatterns = [
-    path("", home.my_day, name="home"),
-    path("dashboard/", dashboard.dashboard, name="dashboard"),
-    path("pipeline/", board.pipeline, name="pipeline"),
-    path("pipeline/columns/<slug:key>/", board.board_column, name="board_column"),
+    path("", require_safe(home.my_day), name="home"),
+    path("dashboard/", require_safe(dashboard.dashboard), name="dashboard"),
+    path("pipeline/", require_safe(board.pipeline), name="pipeline"),
+    path("pipeline/columns/<slug:key>/", require_safe(board.board_column), name="board_column"),
     path("pipeline/deals/<int:pk>/move/", board.move_deal, name="board_move"),
     path("pipeline/deals/<int:pk>/lost/", board.mark_lost, name="board_lost"),
-    path("customers/", customers.customer_list, name="customer_list"),
-    path("customers/<int:pk>/", customers.customer_detail, name="customer_detail"),
+    path("customers/", require_safe(customers.customer_list), name="customer_list"),
+    path("customers/<int:pk>/", require_safe(customers.customer_detail), name="customer_detail"),
     path("customers/<int:pk>/contacts/", customers.contact_create, name="contact_create"),
     path("customers/<int:pk>/activities/", customers.customer_log_activity, name="customer_log_activity"),
-    path("deals/", deals.deal_list, name="deal_list"),
+    path("deals/", require_safe(deals.deal_list), name="deal_list"),
     path("deals/new/", deals.deal_create, name="deal_create"),
-    path("deals/options/", deals.deal_options, name="deal_options"),
-    path("deals/<int:pk>/", deals.deal_detail, name="deal_detail"),
+    path("deals/options/", require_safe(deals.deal_options), name="deal_options"),
+    path("deals/<int:pk>/", require_safe(deals.deal_detail), name="deal_detail"),
     path("deals/<int:pk>/edit/", deals.deal_edit, name="deal_edit"),
     path("deals/<int:pk>/move/", deals.deal_move, name="deal_move"),
     path("deals/<int:pk>/won/", deals.deal_won, name="deal_won"),
     path("deals/<int:pk>/lost/", deals.deal_lost, name="deal_lost"),
     path("deals/<int:pk>/probability/", deals.deal_probability, name="deal_probability"),
     path("deals/<int:pk>/activities/", deals.deal_log_activity, name="deal_log_activity"),
-    path("activities/", activities.activity_list, name="activity_list"),
+    path("activities/", require_safe(activities.activity_list), name="activity_list"),
     path("activities/new/", activities.activity_create, name="activity_create"),
     path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
     path("activities/<int:pk>/done/", activities.activity_done, name="activity_done"),
-    path("sales-records/", records.salesrecord_list, name="salesrecord_list"),
+    path("sales-records/", require_safe(records.salesrecord_list), name="salesrecord_list"),
 ]

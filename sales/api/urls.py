@@ -1,6 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from sales.api import viewsets
@@ -8,6 +9,8 @@ from sales.api.authentication import API_AUTHENTICATION
 from sales.api.metrics import MetricsView
 
 app_name = "api"
+
+SIGNED_IN = [IsAuthenticated]
 
 
 class Router(DefaultRouter):
@@ -31,10 +34,17 @@ urlpatterns = [
     path("metrics/", MetricsView.as_view(), name="metrics"),
     # Exchanging a username and password for a token needs no prior authentication.
     path("token/", ObtainAuthToken.as_view(authentication_classes=[]), name="token"),
-    path("schema/", SpectacularAPIView.as_view(authentication_classes=API_AUTHENTICATION), name="schema"),
+    # The schema names every field of every record: it is for people who may use the API.
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(authentication_classes=API_AUTHENTICATION, permission_classes=SIGNED_IN),
+        name="schema",
+    ),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=API_AUTHENTICATION),
+        SpectacularSwaggerView.as_view(
+            url_name="api:schema", authentication_classes=API_AUTHENTICATION, permission_classes=SIGNED_IN
+        ),
         name="docs",
     ),
 ]
