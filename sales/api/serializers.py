@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from customers.models import Contact, Customer
 from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, Team, deal_customer_error
@@ -302,7 +303,19 @@ class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
 class SalesRecordSerializer(OwnerNameMixin, serializers.ModelSerializer):
     customer = VisibleRelatedField(Customer)
     owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
-    deal = VisibleRelatedField(Deal, required=False, allow_null=True)
+    # Declaring the field drops the check ModelSerializer derives from the one-to-one; without it a
+    # second sale for a deal reaches the database constraint.
+    deal = VisibleRelatedField(
+        Deal,
+        required=False,
+        allow_null=True,
+        validators=[
+            UniqueValidator(
+                SalesRecord.objects.all(),
+                message=_("This deal already has its sales record; change that record instead."),
+            )
+        ],
+    )
     product = VisibleRelatedField(Product, required=False, allow_null=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
