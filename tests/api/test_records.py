@@ -139,6 +139,21 @@ def test_a_record_cannot_be_moved_onto_a_deal_that_has_its_sale(api, rep):
     assert response.status_code == 200, response.data
 
 
+def test_the_sale_of_a_won_deal_cannot_be_deleted(api, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep)
+    deal.move_to(Stage.objects.get(key="buy"), by=rep)
+    response = api.delete(f"/api/sales-records/{deal.sales_record.pk}/")
+    assert response.status_code == 400
+    assert "sale of a won deal" in response.data["detail"]
+    assert SalesRecord.objects.filter(deal=deal).exists()
+
+
+def test_a_sales_record_of_no_won_deal_can_be_deleted(api, rep):
+    loose = SalesRecordFactory(owner=rep, customer__owner=rep)
+    assert api.delete(f"/api/sales-records/{loose.pk}/").status_code == 204
+    assert not SalesRecord.objects.filter(pk=loose.pk).exists()
+
+
 def test_the_sales_record_list_filters_by_date(api, rep):
     customer = CustomerFactory(owner=rep)
     SalesRecordFactory(owner=rep, customer=customer, sold_on=datetime.date(2024, 1, 5))
