@@ -168,7 +168,9 @@ class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
 class DealCreateSerializer(serializers.ModelSerializer):
     customer = VisibleRelatedField(Customer)
     owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
-    stage = StageKeyField(required=False, help_text=_("Stage key; the first open stage by default."))
+    stage = StageKeyField(
+        required=False, help_text=_("Key of an open stage; the first open stage by default.")
+    )
     probability = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
@@ -195,6 +197,15 @@ class DealCreateSerializer(serializers.ModelSerializer):
             "product",
             "external_id",
         ]
+
+    def validate_stage(self, stage: Stage) -> Stage:
+        # Winning is a step of its own (it writes the sale and counts in the win rate), as on the
+        # pages, which offer only open stages for a new deal.
+        if not stage.is_open:
+            raise serializers.ValidationError(
+                _("Open the deal in an open stage and win it with the won action.")
+            )
+        return stage
 
 
 class DealEditSerializer(serializers.ModelSerializer):
