@@ -150,6 +150,13 @@ def test_winning_a_deal_makes_its_sales_record(api, rep):
     assert SalesRecord.objects.get(deal=deal).amount == Decimal("900")
 
 
+def test_moving_a_won_deal_to_the_won_stage_again_is_refused_with_the_rule(api, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep, stage="buy")
+    response = api.post(f"/api/deals/{deal.pk}/move/", {"stage": "buy"}, format="json")
+    assert response.status_code == 400
+    assert "open deal" in response.data["detail"]
+
+
 def test_winning_a_lost_deal_is_refused_with_the_rule(api, rep):
     deal = DealFactory(owner=rep, customer__owner=rep)
     deal.mark_lost("Too dear", by=rep)
