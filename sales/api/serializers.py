@@ -76,6 +76,16 @@ class StageKeyField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+# External ids are unique across the whole CRM, so refusing a duplicate always tells the caller that
+# the id is in use somewhere. The answer is kept to that: the same words whether the record holding
+# the id is the caller's own or one they may not see, naming neither its kind, owner nor id.
+EXTERNAL_ID_TAKEN = _("This external id is taken; external ids are unique across the CRM, so choose another.")
+
+
+def _unique_external_id(model) -> dict:
+    return {"validators": [UniqueValidator(model.objects.all(), message=EXTERNAL_ID_TAKEN)]}
+
+
 def _name(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
@@ -112,6 +122,7 @@ class CustomerSerializer(OwnerNameMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {"external_id": _unique_external_id(Customer)}
         read_only_fields = ["created_at", "updated_at"]
 
 
@@ -197,6 +208,7 @@ class DealCreateSerializer(serializers.ModelSerializer):
             "product",
             "external_id",
         ]
+        extra_kwargs = {"external_id": _unique_external_id(Deal)}
 
     def validate_stage(self, stage: Stage) -> Stage:
         # Winning is a step of its own (it writes the sale and counts in the win rate), as on the
@@ -299,6 +311,7 @@ class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
             "external_id",
             "created_at",
         ]
+        extra_kwargs = {"external_id": _unique_external_id(Activity)}
         read_only_fields = ["created_at"]
 
     def validate(self, attrs: dict) -> dict:
@@ -346,6 +359,7 @@ class SalesRecordSerializer(OwnerNameMixin, serializers.ModelSerializer):
             "external_id",
             "created_at",
         ]
+        extra_kwargs = {"external_id": _unique_external_id(SalesRecord)}
         read_only_fields = ["created_at"]
 
     def validate(self, attrs: dict) -> dict:
@@ -401,6 +415,7 @@ class SalesPlanSerializer(serializers.ModelSerializer):
             "external_id",
             "created_at",
         ]
+        extra_kwargs = {"external_id": _unique_external_id(SalesPlan)}
         read_only_fields = ["created_at"]
 
     def validate(self, attrs: dict) -> dict:
