@@ -52,3 +52,21 @@ def test_the_settings_refuse_to_start_without_a_secret_key_when_debug_is_off(tmp
     )
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
+
+
+def test_a_postgresql_connection_is_checked_before_reuse_so_a_database_restart_is_no_error():
+    env = {**os.environ, "DATABASE_URL": "postgres://crm@db.example:5432/crm", "DB_CONN_MAX_AGE": "60"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from crm.settings import DATABASES; d = DATABASES['default'];"
+            "print(d['ENGINE'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.stdout.split() == ["django.db.backends.postgresql", "60", "True"]

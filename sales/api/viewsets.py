@@ -106,7 +106,15 @@ class ActivityViewSet(VisibleModelViewSet):
         return filters.filter_activities(qs, params)
 
 
-@extend_schema_view(list=extend_schema(parameters=filters.SALES_RECORD_PARAMETERS))
+@extend_schema_view(
+    list=extend_schema(parameters=filters.SALES_RECORD_PARAMETERS),
+    destroy=extend_schema(
+        responses={
+            204: None,
+            400: OpenApiResponse(serializers.ErrorSerializer, description="The sale of a won deal."),
+        }
+    ),
+)
 class SalesRecordViewSet(VisibleModelViewSet):
     model = SalesRecord
     related = ("owner", "customer")
@@ -114,6 +122,15 @@ class SalesRecordViewSet(VisibleModelViewSet):
 
     def filter_list(self, qs, params):
         return filter_sales_records(qs, params)
+
+    def perform_destroy(self, instance: SalesRecord) -> None:
+        # The record is what the won deal realised: deleting it would leave a won deal with no sale
+        # and drop revenue from every report without a trace. Only undoing the win may remove it.
+        # The message leaves out the deal: the record's owner need not be the deal's.
+        if instance.deal is not None and instance.deal.status == Deal.Status.WON:
+            message = _("This is the sale of a won deal; it cannot be deleted while the deal stays won.")
+            raise ValidationError({"detail": message})
+        super().perform_destroy(instance)
 
 
 @extend_schema_view(list=extend_schema(parameters=filters.PLAN_PARAMETERS))

@@ -175,6 +175,10 @@ class Deal(models.Model):
     def move_to(self, stage: Stage, *, by, at: datetime.datetime | None = None) -> "StageChange | None":
         """Move the deal to ``stage``, recording the move; reaching the won stage wins the deal."""
         if stage.pk == self.stage_id:
+            # A second drop on the won column (a stale board, a double click) is refused like the
+            # won buttons refuse it, rather than answered as if the deal had just been won.
+            if self.status == self.Status.WON and stage.kind == Stage.Kind.WON:
+                raise DealError(_("Only an open deal can be won."))
             return None
         if self.status == self.Status.LOST:
             raise DealError(_("A lost deal cannot move between stages."))

@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+import pytest
+
 from sales.models import ChangeLog, Deal, SalesRecord, StageChange
 from tests.factories import CustomerFactory, DealFactory, ProductFactory
 
@@ -14,6 +16,26 @@ def test_a_rep_creates_a_deal_for_their_customer_in_the_first_stage(api, rep):
     assert StageChange.objects.filter(deal=deal).count() == 1
     log = ChangeLog.objects.for_object(deal).get()
     assert log.action == ChangeLog.Action.CREATED and log.changed_by == rep
+
+
+@pytest.mark.parametrize("stage", ["buy", "use", "maintain"])
+def test_a_deal_cannot_be_created_already_won(api, rep, stage):
+    customer = CustomerFactory(owner=rep)
+    response = api.post(
+        "/api/deals/", {"title": "Licences", "customer": customer.pk, "amount": "100", "stage": stage}
+    )
+    assert response.status_code == 400
+    assert "won action" in str(response.data["stage"][0])
+    assert not Deal.objects.exists() and not SalesRecord.objects.exists()
+
+
+def test_a_deal_can_be_created_in_a_later_open_stage(api, rep):
+    customer = CustomerFactory(owner=rep)
+    response = api.post(
+        "/api/deals/", {"title": "Licences", "customer": customer.pk, "amount": "100", "stage": "choose"}
+    )
+    assert response.status_code == 201, response.data
+    assert (response.data["stage"], response.data["status"]) == ("choose", "open")
 
 
 def test_creating_a_deal_for_another_reps_customer_is_refused_with_a_reason(api, other_rep):
@@ -126,6 +148,13 @@ def test_winning_a_deal_makes_its_sales_record(api, rep):
     assert response.status_code == 200, response.data
     assert (response.data["status"], response.data["stage"]) == ("won", "buy")
     assert SalesRecord.objects.get(deal=deal).amount == Decimal("900")
+
+
+def test_moving_a_won_deal_to_the_won_stage_again_is_refused_with_the_rule(api, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep, stage="buy")
+    response = api.post(f"/api/deals/{deal.pk}/move/", {"stage": "buy"}, format="json")
+    assert response.status_code == 400
+    assert "open deal" in response.data["detail"]
 
 
 def test_winning_a_lost_deal_is_refused_with_the_rule(api, rep):

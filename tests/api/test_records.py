@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 from customers.models import Customer
-from sales.models import ChangeLog, SalesPlan
+from sales.models import ChangeLog, SalesPlan, SalesRecord, Stage
 from tests.factories import (
     ActivityFactory,
     CustomerFactory,
@@ -111,6 +111,47 @@ def test_a_sales_record_is_created_for_a_visible_customer(api, rep):
     )
     assert response.status_code == 201, response.data
     assert response.data["owner"] == rep.pk
+
+
+def test_a_second_sales_record_for_a_deal_is_refused_with_a_reason(api, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep)
+    deal.move_to(Stage.objects.get(key="buy"), by=rep)
+    response = api.post(
+        "/api/sales-records/",
+        {"customer": deal.customer.pk, "deal": deal.pk, "amount": "10.00"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "already has its sales record" in str(response.data["deal"][0])
+    assert SalesRecord.objects.filter(deal=deal).count() == 1
+
+
+def test_a_record_cannot_be_moved_onto_a_deal_that_has_its_sale(api, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep)
+    deal.move_to(Stage.objects.get(key="buy"), by=rep)
+    loose = SalesRecordFactory(owner=rep, customer=deal.customer)
+    response = api.patch(f"/api/sales-records/{loose.pk}/", {"deal": deal.pk}, format="json")
+    assert response.status_code == 400
+    assert "already has its sales record" in str(response.data["deal"][0])
+    # Saving the won deal's own record unchanged is not a clash with itself.
+    own = deal.sales_record
+    response = api.patch(f"/api/sales-records/{own.pk}/", {"deal": deal.pk, "note": "Paid"}, format="json")
+    assert response.status_code == 200, response.data
+
+
+def test_the_sale_of_a_won_deal_cannot_be_deleted(api, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep)
+    deal.move_to(Stage.objects.get(key="buy"), by=rep)
+    response = api.delete(f"/api/sales-records/{deal.sales_record.pk}/")
+    assert response.status_code == 400
+    assert "sale of a won deal" in response.data["detail"]
+    assert SalesRecord.objects.filter(deal=deal).exists()
+
+
+def test_a_sales_record_of_no_won_deal_can_be_deleted(api, rep):
+    loose = SalesRecordFactory(owner=rep, customer__owner=rep)
+    assert api.delete(f"/api/sales-records/{loose.pk}/").status_code == 204
+    assert not SalesRecord.objects.filter(pk=loose.pk).exists()
 
 
 def test_the_sales_record_list_filters_by_date(api, rep):

@@ -105,3 +105,35 @@ def test_anonymous_requests_are_refused(client, rep):
     deal = DealFactory(owner=rep, customer__owner=rep)
     assert client.get("/api/deals/").status_code in (401, 403)
     assert client.get(f"/api/deals/{deal.pk}/").status_code in (401, 403)
+
+
+KINDS = {"customers": "customer", "deals": "deal", "activities": "activity", "sales-records": "salesrecord"}
+
+
+def _new(prefix: str, rep, external_id: str) -> dict:
+    customer = CustomerFactory(owner=rep)
+    body = {
+        "customers": {"name": "New Ltd"},
+        "deals": {"title": "New deal", "customer": customer.pk},
+        "activities": {"kind": "call", "subject": "Intro", "customer": customer.pk},
+        "sales-records": {"customer": customer.pk, "amount": "10.00"},
+    }[prefix]
+    return {**body, "external_id": external_id}
+
+
+def _give_external_id(record, external_id: str) -> None:
+    type(record).objects.filter(pk=record.pk).update(external_id=external_id)
+
+
+@pytest.mark.parametrize("prefix", list(KINDS))
+def test_a_taken_external_id_is_refused_alike_whoever_holds_it(api, rep, other_rep, prefix):
+    _give_external_id(records_of(rep)[KINDS[prefix]], "MINE-1")
+    _give_external_id(records_of(other_rep)[KINDS[prefix]], "THEIRS-1")
+    answers = [
+        api.post(f"/api/{prefix}/", _new(prefix, rep, x), format="json") for x in ("MINE-1", "THEIRS-1")
+    ]
+    assert [a.status_code for a in answers] == [400, 400]
+    mine, theirs = (str(a.data["external_id"][0]) for a in answers)
+    # Nothing tells the rep whether the holder is theirs or someone else's, nor what it is.
+    assert mine == theirs
+    assert theirs.startswith("This external id is taken")

@@ -249,6 +249,16 @@ def test_a_refused_move_answers_409_with_the_message_and_changes_nothing(book, r
     assert StageChange.objects.count() == before
 
 
+def test_dropping_a_won_deal_on_the_won_column_again_is_refused_like_other_moves(book, rep_client):
+    deal = book["won"]
+    before = (StageChange.objects.count(), SalesRecord.objects.count())
+    response = rep_client.post(move_url(deal), {"stage": "buy"})
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith("text/plain")
+    assert "Only an open deal can be won." in response.content.decode()
+    assert (StageChange.objects.count(), SalesRecord.objects.count()) == before
+
+
 @pytest.mark.parametrize("stage", ["", "nowhere", "use"])
 def test_a_move_to_a_stage_that_is_not_on_the_board_is_refused(book, rep_client, stage):
     response = rep_client.post(move_url(book["lead_a"]), {"stage": stage})

@@ -55,6 +55,14 @@ def test_reaching_buy_wins_the_deal_with_exactly_one_sales_record(deal, rep):
     assert records[0].sold_on == deal.closed_on
 
 
+def test_winning_a_won_deal_again_is_refused_and_records_nothing(deal, rep):
+    deal.move_to(stage("buy"), by=rep)
+    with pytest.raises(DealError, match="Only an open deal can be won"):
+        deal.move_to(stage("buy"), by=rep)
+    assert StageChange.objects.filter(deal=deal).count() == 2
+    assert SalesRecord.objects.filter(deal=deal).count() == 1
+
+
 def test_a_historic_move_keeps_its_date(deal, rep):
     when = datetime.datetime(2017, 5, 4, 12, tzinfo=datetime.UTC)
     deal.move_to(stage("buy"), by=rep, at=when)

@@ -9,7 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sales.models import Activity, ChangeLog, Deal, SalesRecord, Stage
-from tests.factories import ActivityFactory, CustomerFactory, DealFactory, ProductFactory, RepFactory
+from tests.factories import (
+    ActivityFactory,
+    AdminFactory,
+    CustomerFactory,
+    DealFactory,
+    ProductFactory,
+    RepFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -119,6 +126,16 @@ def test_the_detail_page_shows_the_timeline_of_moves_and_activities(rep_client, 
     assert sorted(kinds) == ["activity", "stage", "stage"]
     assert b"Discovery call" in response.content
     assert b"Understand" in response.content
+
+
+def test_a_deal_moved_by_someone_since_deleted_still_opens(rep_client, rep):
+    deal = deal_of(rep, title="Handed down")
+    departed = AdminFactory(username="departed")
+    deal.move_to(Stage.objects.get(key="understand"), by=departed)
+    departed.delete()
+    response = rep_client.get(url("deal_detail", deal))
+    assert response.status_code == 200
+    assert "System ·" in response.content.decode()
 
 
 def test_another_reps_deal_is_a_404(other_rep_client, rep):
