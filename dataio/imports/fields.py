@@ -80,7 +80,13 @@ FIELDS: dict[str, tuple[FieldDef, ...]] = {
             max_length=200,
             aliases=("name", "customer", "customer name", "company", "account name"),
         ),
-        FieldDef("kind", _("Company or person"), "choice", choices=("company", "person"), aliases=("kind",)),
+        FieldDef(
+            "kind",
+            _("Company or person"),
+            "choice",
+            choices=("company", "person"),
+            aliases=("kind", "type", "customer type", "account type"),
+        ),
         FieldDef("industry", _("Industry"), max_length=100, aliases=("industry", "sector")),
         FieldDef("region", _("Region"), max_length=100, aliases=("region", "territory", "area", "state")),
         FieldDef(

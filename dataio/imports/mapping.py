@@ -204,14 +204,18 @@ def _norm(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", text.casefold())
 
 
-def _plausible(ftype: str, values: list[str]) -> bool:
-    """Whether most of a column's first values could be of ``ftype``: a "Closed" date is no yes/no.
+def _plausible(ftype: str, values: list[str], choices: tuple[str, ...] = ()) -> bool:
+    """Whether most of a column's first values could be of ``ftype``: a "Closed" date is no yes/no,
+    and a Salesforce "Type" of "Customer - Direct" is no company-or-person.
 
     Most, not all, so that one bad cell does not hide the column; the preview reports that cell.
     """
     from dataio.imports.values import BOOLEAN_STYLES, parse_date, parse_money
 
     values = [v for v in values if v][:20]
+    if values and ftype == "choice" and choices:
+        known = {c.casefold() for c in choices}
+        return sum(v.strip().casefold() in known for v in values) * 5 >= len(values) * 4
     if not values or ftype not in ("bool", "date", "datetime", "money"):
         return True
     if ftype == "bool":
@@ -241,7 +245,7 @@ def guess_mapping(kind: str, headers: list[str], samples: dict[str, list[str]] |
         # Aliases first, most likely first: a Salesforce file has both Id and External_id__c.
         for candidate in (*fdef.aliases, fdef.name, str(fdef.label)):
             header = by_norm.get(_norm(candidate))
-            if header and _plausible(fdef.type, samples.get(header, [])):
+            if header and _plausible(fdef.type, samples.get(header, []), fdef.choices):
                 mapping.fields[fdef.name] = FieldMap(columns=[header])
                 break
     return mapping

@@ -216,3 +216,18 @@ def test_it_guesses_the_salesforce_columns():
     assert columns["opened_on"] == "CreatedDate"
     assert columns["product"] == "Product__c"
     assert columns["is_won"] == "IsWon"
+
+
+def test_it_guesses_a_type_column_of_companies_and_people_as_the_customer_kind():
+    headers = ["Customer", "Type", "Estimated need"]
+    samples = {"Type": ["Company", "person", "COMPANY"], "Estimated need": ["$12,000.00", "5000"]}
+    columns = {
+        name: fm.columns[0] for name, fm in guess_mapping("customers", headers, samples).fields.items()
+    }
+    assert columns == {"name": "Customer", "kind": "Type", "need": "Estimated need"}
+
+
+def test_it_leaves_a_type_column_of_other_values_unmapped():
+    samples = {"Type": ["Customer - Direct", "Prospect", "Partner"]}
+    guess = guess_mapping("customers", ["Account Name", "Type"], samples)
+    assert "kind" not in guess.fields
