@@ -39,6 +39,7 @@ PUBLIC = {"get": ("ok", "ok", "ok", "ok"), "post": ("ok", "ok", "ok", "ok")}
 
 MATRIX = {
     "set_language": PUBLIC,
+    "favicon": {"get": ("ok", "ok", "ok", "ok"), "post": ("405", "405", "405", "405")},
     "login": PUBLIC,
     # Signing out lands on the sign-in page.
     "logout": {"get": ("405", "405", "405", "405"), "post": ("login", "login", "login", "login")},
