@@ -135,3 +135,12 @@ def test_every_won_demo_deal_has_one_sales_record_and_a_history(db):
     for deal in Deal.objects.lost():
         assert deal.lost_reason
         assert deal.stage_changes.filter(status="lost").count() == 1
+
+
+def test_demo_customers_have_distinct_names_without_numbers_and_tasks_vary(db):
+    seed()
+    names = list(Customer.objects.values_list("name", flat=True))
+    assert len(set(names)) == len(names)
+    assert not [n for n in names if n.split()[-1].isdigit()]
+    subjects = set(Activity.objects.filter(kind="task").values_list("subject", flat=True))
+    assert len(subjects) >= 3

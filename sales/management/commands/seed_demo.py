@@ -31,20 +31,24 @@ PREFIX = "demo-"
 BATCH = 5000
 
 FIRST = [
-    "Acme",
-    "Blue",
-    "Cedar",
-    "Delta",
-    "East",
-    "Falcon",
-    "Green",
-    "Harbor",
-    "Iron",
-    "Jade",
-    "Kite",
-    "Lotus",
-]
-SECOND = ["Logistics", "Foods", "Clinic", "Bank", "Retail", "Labs", "Motors", "Media", "Textiles", "Energy"]
+    "Acme", "Blue Harbor", "Cedar", "Delta", "Eastwind", "Falcon", "Greenfield", "Harbor", "Ironwood",
+    "Jade", "Kestrel", "Lotus", "Meridian", "Northstar", "Oakridge", "Pinnacle", "Quarry", "Redwood",
+    "Silverline", "Tidewater", "Unity", "Vantage", "Willow", "Summit",
+]  # fmt: skip
+SECOND = [
+    "Logistics", "Foods", "Clinic", "Bank", "Retail", "Labs", "Motors", "Media", "Textiles", "Energy",
+    "Pharmacy", "Outfitters", "Insurance", "Hotels",
+]  # fmt: skip
+CITIES = [
+    "Austin", "Boston", "Denver", "Lyon", "Munich", "Osaka", "Porto", "Seattle", "Shanghai", "Sydney",
+    "Toronto", "Valencia", "Chengdu", "Dublin", "Leeds", "Nantes", "Oslo", "Perth", "Quebec", "Turin",
+]  # fmt: skip
+PEOPLE = [
+    "Alex Morgan", "Priya Shah", "Chen Wei", "Lucía Romero", "Tom Becker", "Amara Okafor", "Yuki Tanaka",
+    "Sofia Rossi", "Daniel Kim", "Hannah Weber", "Omar Haddad", "Li Na", "Jonas Berg", "Grace Liu",
+    "Mateo Silva", "Elena Petrova", "Sam Carter", "Wang Fang", "Noah Fischer", "Isabel Costa",
+]  # fmt: skip
+TITLES = ["Purchasing manager", "Head of operations", "IT director", "CFO", "Office manager", "Owner"]
 INDUSTRIES = ["Retail", "Finance", "Healthcare", "Manufacturing", "E-commerce", "Education"]
 REGIONS = ["North", "South", "East", "West"]
 CHANNELS = ["Referral", "Website", "Trade show", "Cold call", "Partner"]
@@ -58,12 +62,48 @@ PRODUCTS = [
 ]
 LOST_REASONS = ["Price too high", "Chose a competitor", "No budget this year", "Project cancelled"]
 ACTIVITY_SUBJECTS = {
-    Activity.Kind.CALL: "Call about requirements",
-    Activity.Kind.MEETING: "Product demo",
-    Activity.Kind.EMAIL: "Sent proposal",
-    Activity.Kind.TASK: "Follow up on quote",
-    Activity.Kind.NOTE: "Notes from conversation",
+    Activity.Kind.CALL: [
+        "Discovery call: current tools and pain points",
+        "Call to confirm the budget owner",
+        "Check-in call after the trial",
+        "Call about delivery dates",
+    ],
+    Activity.Kind.MEETING: [
+        "Product demo for the operations team",
+        "On-site workshop on requirements",
+        "Contract review meeting",
+        "Quarterly business review",
+    ],
+    Activity.Kind.EMAIL: [
+        "Sent the proposal and price sheet",
+        "Shared two customer references",
+        "Answered questions on data migration",
+        "Sent the revised quote",
+    ],
+    Activity.Kind.TASK: [
+        "Follow up on the quote",
+        "Prepare the renewal offer",
+        "Send the contract for signature",
+        "Book the onboarding kickoff",
+        "Chase the signed order form",
+    ],
+    Activity.Kind.NOTE: [
+        "Notes: decision expected after the board meeting",
+        "Notes: competitor offered a lower price",
+        "Notes: champion is moving to another team",
+    ],
 }
+
+
+def customer_names(rng: random.Random, count: int) -> list[str]:
+    """Distinct company names that read like a real book of business; a city tells namesakes apart."""
+    pairs = [f"{a} {b}" for a in FIRST for b in SECOND]
+    rng.shuffle(pairs)
+    names = pairs[:count]
+    for n in range(len(names), count):
+        base = f"{pairs[n % len(pairs)]} ({CITIES[n // len(pairs) % len(CITIES)]})"
+        names.append(base if n < len(pairs) * (len(CITIES) + 1) else f"{base} {n}")
+    return names
 
 
 class Command(BaseCommand):
@@ -173,8 +213,9 @@ class Command(BaseCommand):
 
     def _customers(self, rng: random.Random, count: int, reps: list) -> list[Customer]:
         rows = []
+        names = customer_names(rng, count)
         for i in range(count):
-            name = f"{rng.choice(FIRST)} {rng.choice(SECOND)} {i + 1}"
+            name = names[i]
             rows.append(
                 Customer(
                     name=name,
@@ -194,9 +235,9 @@ class Command(BaseCommand):
             [
                 Contact(
                     customer=c,
-                    name=f"Contact {n}",
-                    title="Buyer",
-                    email=f"buyer{n}@example.com",
+                    name=PEOPLE[n % len(PEOPLE)],
+                    title=TITLES[n % len(TITLES)],
+                    email=f"{PEOPLE[n % len(PEOPLE)].split()[0].lower()}{n}@example.com",
                     is_primary=True,
                 )
                 for n, c in enumerate(customers, start=1)
@@ -254,7 +295,7 @@ class Command(BaseCommand):
             deals.append(
                 Deal(
                     customer=customer,
-                    title=f"{customer.name.rsplit(' ', 1)[0]} - {product.name}",
+                    title=f"{product.name} for {customer.name}",
                     owner_id=customer.owner_id,
                     amount=amount,
                     stage=stage,
@@ -339,7 +380,7 @@ class Command(BaseCommand):
                 activities.append(
                     (
                         kind,
-                        ACTIVITY_SUBJECTS[kind],
+                        rng.choice(ACTIVITY_SUBJECTS[kind]),
                         "",
                         deal.pk,
                         deal.customer_id,
