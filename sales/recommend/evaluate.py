@@ -133,6 +133,7 @@ def evaluate(
     build_seconds = time.perf_counter() - started
     overall = popular(matrix, limit=depth * 4)
     fallback = (Fallback(None, overall.ids.tolist(), overall.scores.tolist()),)
+    prior = dict(zip(overall.ids.tolist(), overall.buyers.tolist(), strict=True))
     # The baseline: products by how many customers bought them, whatever the date.
     buyers = (matrix > 0).sum(axis=0)
     baseline_order = np.lexsort((np.arange(data.n_products), -buyers)).tolist()
@@ -144,7 +145,7 @@ def evaluate(
         owned_ids = np.flatnonzero(matrix[c])
         owned = dict(zip(owned_ids.tolist(), matrix[c, owned_ids].tolist(), strict=True))
         near = {p: (ids[p], scores[p], co[p]) for p in owned}
-        ranked = [s.product for s in rank(owned, near, fallback, limit=depth)]
+        ranked = [s.product for s in rank(owned, near, fallback, popularity=prior, limit=depth)]
         hit, recip = _reciprocal(ranked, int(held[c]), k)
         hits += hit
         rr += recip

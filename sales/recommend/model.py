@@ -16,6 +16,9 @@ import numpy as np
 HALF_LIFE_DAYS = 180.0
 NEIGHBOURS = 30
 SHRINKAGE = 10.0
+# How much overall popularity counts next to the average similarity (both scaled to 0..1): enough to
+# break the ties and the noise of thin co-purchase data, too little to outvote a real pattern.
+PRIOR_WEIGHT = 0.1
 # Counts below this are not shown: a small count of co-buyers could point at one customer.
 MIN_SHOWN_COUNT = 5
 
@@ -157,18 +160,23 @@ def rank(
     neighbours: Mapping[int, tuple[Sequence[int], Sequence[float], Sequence[int]]],
     fallbacks: Sequence[Fallback] = (),
     *,
+    popularity: Mapping[int, float] | None = None,
+    prior_weight: float = PRIOR_WEIGHT,
     limit: int = 5,
     min_shown: int = MIN_SHOWN_COUNT,
 ) -> tuple[Suggestion, ...]:
     """The best ``limit`` products the customer has not bought.
 
     ``owned`` maps each bought product to its recency weight; ``neighbours`` each bought product to
-    its (ids, scores, co-buyers). Products bought with the customer's own come first, by summed
-    weight × similarity, each explained by the bought product contributing most; free places go to
-    the fallbacks in order.
+    its (ids, scores, co-buyers). A customer with history gets the weighted average similarity of
+    each candidate to what they bought, plus ``prior_weight`` × its ``popularity`` (customers who
+    bought it, scaled to 0..1);
+    each is explained by the bought product contributing most, or as popular overall when the prior
+    outweighs the similarity. Free places go to the fallbacks in order (segments, then everyone).
     """
     totals: dict[int, float] = {}
     best: dict[int, tuple[float, int, int]] = {}
+    weight_sum = sum(w for w in owned.values() if w > 0)
     for anchor, weight in owned.items():
         entry = neighbours.get(anchor)
         if entry is None or weight <= 0:
@@ -177,16 +185,26 @@ def rank(
             pid = int(pid)
             if pid < 0 or pid in owned or sim <= 0:
                 continue
-            part = float(weight) * float(sim)
+            part = float(weight) * float(sim) / weight_sum
             totals[pid] = totals.get(pid, 0.0) + part
             if pid not in best or part > best[pid][0]:
                 best[pid] = (part, int(anchor), int(co))
-    chosen = sorted(totals, key=lambda p: (-totals[p], p))[:limit]
+    prior: dict[int, float] = {}
+    if totals and popularity:
+        top = max(popularity.values())
+        prior = {
+            int(p): prior_weight * v / top for p, v in popularity.items() if int(p) not in owned and top > 0
+        }
+    scores = {p: totals.get(p, 0.0) + prior.get(p, 0.0) for p in set(totals) | set(prior)}
+    chosen = sorted(scores, key=lambda p: (-scores[p], p))[:limit]
     out = []
     for pid in chosen:
-        _, anchor, co = best[pid]
-        shown = co if co >= min_shown else None
-        out.append(Suggestion(pid, totals[pid], BOUGHT_WITH, anchor=anchor, together=shown))
+        if totals.get(pid, 0.0) >= prior.get(pid, 0.0):
+            _, anchor, co = best[pid]
+            shown = co if co >= min_shown else None
+            out.append(Suggestion(pid, scores[pid], BOUGHT_WITH, anchor=anchor, together=shown))
+        else:
+            out.append(Suggestion(pid, scores[pid], OVERALL))
     taken = set(owned) | set(chosen)
     for fallback in fallbacks:
         for pid, score in zip(fallback.ids, fallback.scores, strict=True):
@@ -201,10 +219,13 @@ def rank(
     return tuple(out)
 
 
-def strongest(matrix: np.ndarray, neighbours: Neighbours) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For every customer at once: the best unbought product's position, score and anchor position.
+def strongest(
+    matrix: np.ndarray, neighbours: Neighbours, *, prior_weight: float = PRIOR_WEIGHT
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every customer at once: the best unbought product bought with theirs, its score and anchor.
 
-    Rows without a candidate have score 0 and product -1. Agrees with ``rank``'s first suggestion.
+    Scored like ``rank`` with popularity counted from ``matrix``; rows whose best product owes more to
+    popularity than to what they bought (or who bought nothing) have product and anchor -1.
     """
     n_customers, n_products = matrix.shape
     sim = np.zeros((n_products, n_products), dtype=np.float32)
@@ -213,13 +234,20 @@ def strongest(matrix: np.ndarray, neighbours: Neighbours) -> tuple[np.ndarray, n
         cols = neighbours.ids.ravel()
         valid = cols >= 0
         sim[rows[valid], cols[valid]] = neighbours.scores.ravel()[valid]
-    scores = matrix @ sim
+    weight_sum = matrix.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        similar = np.nan_to_num((matrix @ sim) / weight_sum)
+    popularity = (matrix > 0).sum(axis=0).astype(np.float32)
+    top = popularity.max() if n_products else 0.0
+    prior = prior_weight * popularity / top if top > 0 else np.zeros(n_products, dtype=np.float32)
+    scores = np.where((similar > 0).any(axis=1, keepdims=True), similar + prior, 0.0)
     scores[matrix > 0] = 0.0
     # Ties go to the lowest position, like ``rank``.
     product = scores.argmax(axis=1)
-    score = scores[np.arange(n_customers), product]
+    picked = np.arange(n_customers)
+    score = scores[picked, product]
     contributions = matrix * sim[:, product].T
     anchor = contributions.argmax(axis=1)
-    none = score <= 0
+    none = (score <= 0) | (similar[picked, product] < prior[product] if n_products else True)
     product[none], anchor[none] = -1, -1
     return product, score, anchor

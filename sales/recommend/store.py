@@ -29,6 +29,7 @@ from sales.recommend.model import (
 
 Kind = RecommendationRow.Kind
 BATCH = 1000
+OVERALL_LENGTH = 100
 
 
 def segment_keys(industry: str, region: str, channel: str) -> list[tuple[str, str]]:
@@ -91,7 +92,8 @@ def rebuild(*, today: datetime.date, now: datetime.datetime) -> BuildSummary:
             rows.append(
                 RecommendationRow(kind=kind, key=label, entries=entries, size=group.size, built_at=now)
             )
-    everyone = popular(matrix)
+    # Longer than the other lists: it is also every suggestion's popularity prior.
+    everyone = popular(matrix, limit=OVERALL_LENGTH)
     rows.append(
         RecommendationRow(
             kind=Kind.OVERALL,
@@ -183,7 +185,8 @@ def suggestions_for(customer, *, user, today: datetime.date, limit: int = 5) -> 
         if (kind, key) in stored
     ]
     # Extra candidates stand in for products retired from the catalogue since the rebuild.
-    ranked = rank(owned, neighbours, fallbacks, limit=limit * 3)
+    popularity = {e[0]: e[2] for e in stored.get((Kind.OVERALL, ""), [])}
+    ranked = rank(owned, neighbours, fallbacks, popularity=popularity, limit=limit * 3)
     ids = {s.product for s in ranked} | {s.anchor for s in ranked if s.anchor is not None}
     products = Product.objects.visible_to(user).in_bulk(ids) if ids else {}
     items = []
