@@ -228,6 +228,9 @@ def strongest(
     popularity than to what they bought (or who bought nothing) have product and anchor -1.
     """
     n_customers, n_products = matrix.shape
+    if n_products == 0:
+        nothing = np.full(n_customers, -1, dtype=np.int64)
+        return nothing, np.zeros(n_customers, dtype=np.float32), nothing.copy()
     sim = np.zeros((n_products, n_products), dtype=np.float32)
     if neighbours.ids.size:
         rows = np.repeat(np.arange(n_products), neighbours.ids.shape[1])
@@ -238,8 +241,7 @@ def strongest(
     with np.errstate(divide="ignore", invalid="ignore"):
         similar = np.nan_to_num((matrix @ sim) / weight_sum)
     popularity = (matrix > 0).sum(axis=0).astype(np.float32)
-    top = popularity.max() if n_products else 0.0
-    prior = prior_weight * popularity / top if top > 0 else np.zeros(n_products, dtype=np.float32)
+    prior = prior_weight * popularity / max(popularity.max(), 1.0)
     scores = np.where((similar > 0).any(axis=1, keepdims=True), similar + prior, 0.0)
     scores[matrix > 0] = 0.0
     # Ties go to the lowest position, like ``rank``.
@@ -248,6 +250,6 @@ def strongest(
     score = scores[picked, product]
     contributions = matrix * sim[:, product].T
     anchor = contributions.argmax(axis=1)
-    none = (score <= 0) | (similar[picked, product] < prior[product] if n_products else True)
+    none = (score <= 0) | (similar[picked, product] < prior[product])
     product[none], anchor[none] = -1, -1
     return product, score, anchor

@@ -136,7 +136,7 @@ class ShownSuggestion:
 @dataclass(frozen=True)
 class Suggestions:
     items: tuple[ShownSuggestion, ...]
-    built: bool  # False when nothing is stored yet: no sales anywhere, or never rebuilt
+    built: bool  # False until a rebuild has found sales of products
 
 
 def _owned_weights(customer, user, today: datetime.date) -> dict[int, float]:
@@ -205,7 +205,7 @@ def suggestions_for(customer, *, user, today: datetime.date, limit: int = 5) -> 
         items.append(ShownSuggestion(product, words, s.kind, s.score))
         if len(items) == limit:
             break
-    return Suggestions(tuple(items), built=(Kind.OVERALL, "") in stored)
+    return Suggestions(tuple(items), built=bool(stored.get((Kind.OVERALL, ""))))
 
 
 @dataclass(frozen=True)
