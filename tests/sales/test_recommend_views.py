@@ -262,3 +262,12 @@ def test_my_day_with_suggestions_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(10):
         response = rep_client.get(reverse("sales:home"))
     assert len(response.context["suggested_customers"]) == 3
+
+
+def test_reasons_speak_chinese_to_a_chinese_reader(rep_client, rep, catalogue, others_buy):
+    mine = CustomerFactory(owner=rep)
+    buy(mine, catalogue["kit"])
+    rebuild()
+    page = rep_client.get(detail(mine), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "下一步推荐" in page
+    assert "6 位客户与Hardware kit一起购买" in page
