@@ -10,6 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from people.visibility import owner_filter
 
 
+class RecommendationRowQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "RecommendationRowQuerySet":
+        # Products and aggregate counts only, like the catalogue: shared by everyone who signs in.
+        return self if user.is_authenticated else self.none()
+
+
 class RecommendationRow(models.Model):
     """Ranked products for one product ("bought with") or one segment of customers ("popular with").
 
@@ -31,6 +37,8 @@ class RecommendationRow(models.Model):
     entries = models.JSONField(_("entries"), default=list)
     size = models.PositiveIntegerField(_("customers"), default=0)
     built_at = models.DateTimeField(_("built at"))
+
+    objects = RecommendationRowQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("recommendation row")
