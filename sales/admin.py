@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from people.admin import VisibleAdminMixin
+from sales import admin_recommendations  # noqa: F401  (registers the stored suggestions)
 from sales.actions import open_deal
 from sales.admin_history import HistoryAdminMixin
 from sales.history import record_changes, snapshot

@@ -24,7 +24,11 @@ def test_the_list_page_answers(model, admin_client_, rep):
 @pytest.mark.parametrize("model", OUR_MODELS, ids=lambda m: m.__name__)
 def test_the_add_page_answers_or_is_read_only(model, admin_client_):
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
-    expected = 403 if model.__name__ in {"StageChange", "ChangeLog"} else 200
+    expected = (
+        403
+        if model.__name__ in {"StageChange", "ChangeLog", "RecommendationRow", "CustomerSuggestion"}
+        else 200
+    )
     assert admin_client_.get(url).status_code == expected
 
 

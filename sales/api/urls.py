@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from sales.api import viewsets
 from sales.api.authentication import API_AUTHENTICATION
 from sales.api.metrics import MetricsView
+from sales.api.recommendations import CustomerRecommendationsView
 
 app_name = "api"
 
@@ -31,6 +32,11 @@ router.register("products", viewsets.ProductViewSet, basename="product")
 
 urlpatterns = [
     path("", include(router.urls)),
+    path(
+        "customers/<int:pk>/recommendations/",
+        CustomerRecommendationsView.as_view(),
+        name="customer-recommendations",
+    ),
     path("metrics/", MetricsView.as_view(), name="metrics"),
     # Exchanging a username and password for a token needs no prior authentication.
     path("token/", ObtainAuthToken.as_view(authentication_classes=[]), name="token"),

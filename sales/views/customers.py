@@ -25,6 +25,7 @@ from sales import history
 from sales.filters import filter_customers
 from sales.forms import ActivityForm, can_assign
 from sales.models import Deal, SalesRecord
+from sales.recommend.store import suggestions_for
 from sales.sorting import sort_columns
 from sales.timeline import customer_timeline
 
@@ -95,6 +96,7 @@ def _detail_context(request: HttpRequest, customer: Customer, **extra) -> dict:
         ),
         "record_totals": records.aggregate(count=Count("pk"), amount=Sum("amount")),
         "timeline": customer_timeline(customer, user=request.user),
+        "suggestions": suggestions_for(customer, user=request.user, today=timezone.localdate()),
         "history": history.history_for(customer, user=request.user),
         "contact_form": ContactForm(auto_id="contact_%s", autofocus=False),
         "activity_form": ActivityForm(user=request.user, customer=customer, auto_id="act_%s"),

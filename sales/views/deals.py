@@ -42,6 +42,7 @@ from sales.forms import (
     sign_values,
 )
 from sales.models import Deal, DealError, Stage, StaleEdit
+from sales.prefill import product_initial
 from sales.sorting import sort_columns
 from sales.timeline import deal_timeline
 
@@ -285,6 +286,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
         customer = Customer.objects.visible_to(user).filter(pk=customer_id).first()
         if customer is not None:
             initial = {"customer": customer.pk, "title": customer.name}
+    initial.update(product_initial(request.GET, user, title=initial.get("title", "")))
     form = DealCreateForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

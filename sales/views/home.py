@@ -12,6 +12,7 @@ from django.utils import timezone
 from sales.forms import day_start
 from sales.metrics import overdue_q, slipped_q, stale_q
 from sales.models import Activity, Deal
+from sales.recommend.store import strongest_for
 
 LIMIT = 25
 
@@ -40,6 +41,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
         "attention": list(attention[:LIMIT]),
         "pipeline": deals.aggregate(count=Count("pk"), amount=Sum("amount")),
         "done_today": mine.done().filter(done_at__gte=start, done_at__lt=end).count(),
+        "suggested_customers": strongest_for(user),
         "limit": LIMIT,
         "now": now,
         "today": today,

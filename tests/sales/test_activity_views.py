@@ -251,8 +251,8 @@ def test_the_activity_list_runs_a_fixed_number_of_queries(rep_client, rep, n, dj
 def test_my_day_runs_a_fixed_number_of_queries(rep_client, rep, n, django_assert_num_queries):
     _busy_rep(rep, n)
     # session, user, today's tasks, overdue tasks, deals needing attention with customer and stage,
-    # COUNT and SUM of the open pipeline, COUNT of today's done activities, manager check (groups,
-    # managed teams).
-    with django_assert_num_queries(9):
+    # COUNT and SUM of the open pipeline, COUNT of today's done activities, the strongest suggestions
+    # with their customers and products, manager check (groups, managed teams).
+    with django_assert_num_queries(10):
         response = rep_client.get(HOME)
     assert len(response.context["attention"]) == n
