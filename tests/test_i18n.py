@@ -1,6 +1,7 @@
 """The Simplified Chinese translation: served to zh-hans browsers, chosen in the nav, compiled in git."""
 
 import ast
+import datetime
 import re
 from pathlib import Path
 
@@ -152,3 +153,17 @@ def test_amounts_keep_thousand_separators_in_chinese():
 
     with translation.override("zh-hans"):
         assert intcomma(Decimal("1028500")) == "1,028,500"
+
+
+def test_the_dashboard_risk_table_names_stages_in_chinese(manager_client, rep):
+    from django.utils import timezone
+
+    from tests.factories import CustomerFactory, DealFactory
+
+    overdue = timezone.localdate() - datetime.timedelta(days=30)
+    DealFactory(owner=rep, customer=CustomerFactory(owner=rep), expected_close=overdue, title="Late one")
+    html = manager_client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    risk_table = html[html.index("Late one") :]
+    row = risk_table[: risk_table.index("</tr>")]
+    assert "领入" in row
+    assert ">Lead<" not in row
