@@ -12,13 +12,11 @@ from django.db.models import F, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import MAX_ID
 from customers.models import Customer
 from sales.metrics import overdue_q, slipped_q, stale_q
 from sales.metrics.scope import team_owner_ids
 from sales.models import Deal, Stage, StageChange
-
-# Ids beyond a 64-bit integer would make the database driver raise instead of finding nothing.
-MAX_ID = 2**63 - 1
 
 
 class Filters(dict):

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from sales.filters import MAX_ID, FilterForm, clean_filters
 
 
-# Ids beyond a 64-bit integer would make the database driver raise instead of finding nothing.
 class SalesRecordFilterForm(FilterForm):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     owner = forms.IntegerField(label=_("Owner"), required=False, min_value=1, max_value=MAX_ID)
