@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.filters import MAX_ID
 from people.models import Team
 from people.visibility import is_admin, is_manager, visible_owners
 from sales.api.authentication import API_AUTHENTICATION
@@ -27,8 +28,8 @@ FRACTION = {"max_digits": 12, "decimal_places": 4, "allow_null": True}
 class MetricsQuerySerializer(serializers.Serializer):
     start = serializers.DateField(required=False, help_text=_("First day; the current quarter by default."))
     end = serializers.DateField(required=False, help_text=_("Last day (inclusive)."))
-    team = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    owner = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    owner = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     region = serializers.CharField(required=False, max_length=100)
     channel = serializers.CharField(required=False, max_length=100)
     category = serializers.CharField(required=False, max_length=100, help_text=_("Product category."))

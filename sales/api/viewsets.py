@@ -1,10 +1,9 @@
 """API views. Every queryset starts from ``visible_to(request.user)``, so another rep's id is a 404."""
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -13,15 +12,19 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from customers.filters import ContactFilterSet
 from customers.models import Contact, Customer
 from sales.actions import create_deal
-from sales.api import filters, serializers
+from sales.api import serializers
 from sales.api.authentication import API_AUTHENTICATION
 from sales.api.permissions import PlansAreWrittenByManagers
-from sales.filters import filter_customers, filter_deals
+from sales.filters.activities import ActivityFilterSet
+from sales.filters.customers import CustomerFilterSet
+from sales.filters.deals import DealFilterSet
+from sales.filters.plans import SalesPlanFilterSet
+from sales.filters.records import SalesRecordFilterSet
 from sales.history import record_changes, snapshot
 from sales.models import Activity, Deal, DealError, Product, SalesPlan, SalesRecord, Stage, StaleEdit
-from sales.record_filters import filter_sales_records
 
 
 class Conflict(APIException):
@@ -34,8 +37,27 @@ class CrmPagination(PageNumberPagination):
     max_page_size = 500
 
 
-class VisibleModelViewSet(viewsets.ModelViewSet):
-    """A model viewset whose rows are what the user may see, filtered by ``filter_list``."""
+class IgnoreInvalidFilters(DjangoFilterBackend):
+    """The list's FilterSet, as on its page: a value that does not parse is ignored, not a 400."""
+
+    raise_exception = False
+
+
+class ListFilters:
+    """Lists filter with ``filterset_class`` (which also documents their query parameters); a
+    single record is found by its id alone, whatever the query string says."""
+
+    filter_backends = [IgnoreInvalidFilters]
+    filterset_class = None
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+class VisibleModelViewSet(ListFilters, viewsets.ModelViewSet):
+    """A model viewset whose rows are what the user may see."""
 
     authentication_classes = API_AUTHENTICATION
     model = None
@@ -43,13 +65,7 @@ class VisibleModelViewSet(viewsets.ModelViewSet):
     pagination_class = CrmPagination
 
     def get_queryset(self) -> QuerySet:
-        qs = self.model.objects.visible_to(self.request.user).select_related(*self.related)
-        if self.action == "list":
-            qs = self.filter_list(qs, self.request.query_params)
-        return qs
-
-    def filter_list(self, qs: QuerySet, params) -> QuerySet:
-        return qs
+        return self.model.objects.visible_to(self.request.user).select_related(*self.related)
 
     def perform_destroy(self, instance) -> None:
         try:
@@ -76,38 +92,28 @@ class HistoryMixin:
         record_changes(obj, before, by=self.request.user)
 
 
-@extend_schema_view(list=extend_schema(parameters=filters.CUSTOMER_PARAMETERS))
 class CustomerViewSet(HistoryMixin, VisibleModelViewSet):
     model = Customer
     related = ("owner",)
     serializer_class = serializers.CustomerSerializer
-
-    def filter_list(self, qs, params):
-        return filter_customers(qs, params)[0]
+    filterset_class = CustomerFilterSet
 
 
-@extend_schema_view(list=extend_schema(parameters=filters.CONTACT_PARAMETERS))
 class ContactViewSet(VisibleModelViewSet):
     model = Contact
     related = ("customer",)
     serializer_class = serializers.ContactSerializer
-
-    def filter_list(self, qs, params):
-        return filters.filter_contacts(qs, params)
+    filterset_class = ContactFilterSet
 
 
-@extend_schema_view(list=extend_schema(parameters=filters.ACTIVITY_PARAMETERS))
 class ActivityViewSet(VisibleModelViewSet):
     model = Activity
     related = ("owner",)
     serializer_class = serializers.ActivitySerializer
-
-    def filter_list(self, qs, params):
-        return filters.filter_activities(qs, params)
+    filterset_class = ActivityFilterSet
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=filters.SALES_RECORD_PARAMETERS),
     destroy=extend_schema(
         responses={
             204: None,
@@ -119,9 +125,7 @@ class SalesRecordViewSet(VisibleModelViewSet):
     model = SalesRecord
     related = ("owner", "customer")
     serializer_class = serializers.SalesRecordSerializer
-
-    def filter_list(self, qs, params):
-        return filter_sales_records(qs, params)
+    filterset_class = SalesRecordFilterSet
 
     def perform_destroy(self, instance: SalesRecord) -> None:
         # The record is what the won deal realised: deleting it would leave a won deal with no sale
@@ -133,15 +137,12 @@ class SalesRecordViewSet(VisibleModelViewSet):
         super().perform_destroy(instance)
 
 
-@extend_schema_view(list=extend_schema(parameters=filters.PLAN_PARAMETERS))
 class SalesPlanViewSet(VisibleModelViewSet):
     model = SalesPlan
     related = ("team", "rep")
     serializer_class = serializers.SalesPlanSerializer
     permission_classes = [*VisibleModelViewSet.permission_classes, PlansAreWrittenByManagers]
-
-    def filter_list(self, qs, params):
-        return filters.filter_plans(qs, params)
+    filterset_class = SalesPlanFilterSet
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
@@ -167,7 +168,6 @@ _DEAL_ERRORS = {
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=filters.DEAL_PARAMETERS),
     create=extend_schema(
         request=serializers.DealCreateSerializer, responses={201: serializers.DealSerializer}
     ),
@@ -179,6 +179,7 @@ _DEAL_ERRORS = {
     ),
 )
 class DealViewSet(
+    ListFilters,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -188,20 +189,12 @@ class DealViewSet(
     authentication_classes = API_AUTHENTICATION
     serializer_class = serializers.DealSerializer
     pagination_class = CrmPagination
+    filterset_class = DealFilterSet
 
     def get_queryset(self) -> QuerySet:
-        qs = Deal.objects.visible_to(self.request.user).select_related(
+        return Deal.objects.visible_to(self.request.user).select_related(
             "customer", "owner", "stage", "product"
         )
-        if self.action == "list":
-            qs, _applied = filter_deals(
-                qs,
-                self.request.query_params,
-                user=self.request.user,
-                today=timezone.localdate(),
-                stale_days=settings.CRM_STALE_DAYS,
-            )
-        return qs
 
     def _input(self, serializer_class, **kwargs):
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)

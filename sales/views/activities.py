@@ -2,6 +2,7 @@
 
 import datetime
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +14,9 @@ from django.views.decorators.http import require_POST
 
 from crm.htmx import wants_fragment
 from customers.models import Customer
+from people.names import display_name
 from people.visibility import visible_people
+from sales.filters.activities import ActivityFilterSet
 from sales.forms import ActivityDoneForm, ActivityForm, can_assign, day_start
 from sales.models import Activity, Deal
 
@@ -38,15 +41,37 @@ def _owner_filter(request: HttpRequest) -> tuple[int | None, list]:
     return request.user.pk, people
 
 
+def _filters(request: HttpRequest) -> tuple[ActivityFilterSet, list]:
+    """The list's filters, on the owner settled above (none for "all"), and the people to pick from.
+
+    The other parameters are the API's, so the page and ``/api/activities/`` agree on a query string.
+    """
+    owner_id, people = _owner_filter(request)
+    data = request.GET.copy()
+    data.pop("owner", None)
+    if owner_id is not None:
+        data["owner"] = str(owner_id)
+    return ActivityFilterSet(data, visible_activities(request.user)), people
+
+
+def _whose(request: HttpRequest, filters: ActivityFilterSet, people: list) -> forms.Form | None:
+    """The "whose" select, for those who may look at other people's activities."""
+    if not people:
+        return None
+    choices = [("all", _("Everyone I can see"))]
+    choices += [(p.pk, _("Mine") if p.pk == request.user.pk else display_name(p)) for p in people]
+    bar = filters.bar(["owner"], owner=choices)
+    bar.initial.setdefault("owner", "all")
+    return bar
+
+
 @login_required
 def activity_list(request: HttpRequest) -> HttpResponse:
-    owner_id, people = _owner_filter(request)
+    filters, people = _filters(request)
     now = timezone.now()
     today = timezone.localdate()
     start, end = day_start(today), day_start(today + datetime.timedelta(days=1))
-    qs = visible_activities(request.user)
-    if owner_id is not None:
-        qs = qs.filter(owner_id=owner_id)
+    qs = filters.qs
     sections = [
         ("overdue", _("Overdue"), qs.overdue(now).filter(due_at__lt=start).order_by("due_at", "pk")),
         ("today", _("Today"), qs.due_between(start, end).order_by("due_at", "pk")),
@@ -63,8 +88,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
             for key, title, items in sections
         ],
         "people": people,
-        "owner_id": owner_id,
-        "owner_param": request.GET.get("owner", ""),
+        "bar": _whose(request, filters, people),
         "limit": SECTION_LIMIT,
         "now": now,
     }

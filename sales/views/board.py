@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import MAX_ID
 from people.visibility import is_admin, is_manager, visible_people
 from sales.metrics.pipeline import weighted
 from sales.metrics.scope import cents
@@ -159,7 +160,7 @@ def _positive_int(value: str | None) -> int | None:
         number = int(value or "")
     except ValueError:
         return None
-    return number if 0 < number < 2**63 else None
+    return number if 0 < number <= MAX_ID else None
 
 
 def _board_deals(user, owner_id: int | None) -> QuerySet:
@@ -257,7 +258,7 @@ def _refused(message: str, status: int) -> HttpResponse:
 
 
 def _visible_deal(request: HttpRequest, pk: int) -> Deal:
-    if pk >= 2**63:  # the database driver would overflow instead of finding nothing
+    if pk > MAX_ID:
         raise Http404
     deals = Deal.objects.visible_to(request.user).select_related("customer", "owner", "stage")
     return get_object_or_404(deals, pk=pk)

@@ -22,7 +22,7 @@ from customers.models import Customer
 from people.models import Team
 from people.visibility import visible_people
 from sales import history
-from sales.filters import filter_customers
+from sales.filters.customers import CustomerFilterSet
 from sales.forms import ActivityForm, can_assign
 from sales.models import Deal, SalesRecord
 from sales.recommend.store import suggestions_for
@@ -41,6 +41,8 @@ COLUMNS = (
     ("owner", gettext_lazy("Owner"), False),
     ("need", gettext_lazy("Need"), True),
 )
+# The filter bar, in order; the owner and team selects only for those who see others' customers.
+BAR = ("q", "region", "channel", "industry", "kind", "owner", "team")
 
 
 def _columns(sort: str, show_owner: bool) -> list[dict]:
@@ -50,8 +52,8 @@ def _columns(sort: str, show_owner: bool) -> list[dict]:
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    customers, filters = filter_customers(Customer.objects.visible_to(user), request.GET)
-    paginator = Paginator(customers.select_related("owner"), PAGE_SIZE)
+    filters = CustomerFilterSet(request.GET, Customer.objects.visible_to(user))
+    paginator = Paginator(filters.qs.select_related("owner"), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     # Counting open deals for this page only keeps the paginator's COUNT free of a join and GROUP BY.
@@ -65,16 +67,17 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     for customer in rows:
         customer.open_deals = open_deals.get(customer.pk, 0)
     assign = can_assign(user)
+    owners = list(visible_people(user)) if assign else []
+    teams = list(Team.objects.visible_to(user)) if assign else []
     context = {
         "page": page,
         "customers": rows,
         "filters": filters,
-        "kinds": Customer.Kind.choices,
-        "owners": list(visible_people(user)) if assign else [],
-        "teams": list(Team.objects.visible_to(user)) if assign else [],
-        "columns": _columns(filters.get("sort", ""), assign),
+        "owners": owners,
+        "bar": filters.owner_team_bar(BAR, owners=owners, teams=teams),
+        "columns": _columns(filters.applied.get("sort", ""), assign),
         "show_owner": assign,
-        "filtered": any(k != "sort" for k in filters),
+        "filtered": any(k != "sort" for k in filters.applied),
     }
     template = "sales/partials/customer_table.html" if wants_fragment(request) else "sales/customer_list.html"
     return render(request, template, context)

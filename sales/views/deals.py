@@ -6,7 +6,6 @@ changed only through the model verbs, so each change is versioned and recorded.
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -25,7 +24,7 @@ from people.models import Team
 from people.visibility import visible_people
 from sales import history
 from sales.actions import create_deal
-from sales.filters import RISKS, filter_deals
+from sales.filters.deals import DealFilterSet
 from sales.forms import (
     EDITABLE,
     WATCHED,
@@ -66,26 +65,28 @@ def visible_deal(request: HttpRequest, pk: int) -> Deal:
     return get_object_or_404(deals, pk=pk)
 
 
+# The filter bar, in order; the owner and team selects only for those who see others' deals.
+BAR = ("q", "stage", "status", "owner", "team", "close_from", "close_to", "risk")
 # Filters without a control on the list (they arrive from the dashboard's links), shown as chips.
-HIDDEN_FILTERS = {
-    "customer": gettext_lazy("Customer"),
-    "region": gettext_lazy("Region"),
-    "channel": gettext_lazy("Channel"),
-    "category": gettext_lazy("Product category"),
-    "opened_from": gettext_lazy("Opened from"),
-    "opened_to": gettext_lazy("Opened until"),
-    "closed_from": gettext_lazy("Closed from"),
-    "closed_to": gettext_lazy("Closed until"),
-    "reached": gettext_lazy("Reached stage"),
-}
+CHIPS = (
+    "customer",
+    "region",
+    "channel",
+    "category",
+    "opened_from",
+    "opened_to",
+    "closed_from",
+    "closed_to",
+    "reached",
+)
 
 
-def _hidden_filters(request: HttpRequest, filters: dict) -> list[dict]:
+def _hidden_filters(request: HttpRequest, filters: DealFilterSet) -> list[dict]:
     chips = []
-    for name, label in HIDDEN_FILTERS.items():
-        if name not in filters:
+    for name in CHIPS:
+        if name not in filters.applied:
             continue
-        value = filters[name]
+        value = filters.applied[name]
         text = value.isoformat() if hasattr(value, "isoformat") else str(value)
         rest = request.GET.copy()
         rest.pop(name, None)
@@ -95,7 +96,7 @@ def _hidden_filters(request: HttpRequest, filters: dict) -> list[dict]:
             {
                 "name": name,
                 "values": [text],
-                "label": label,
+                "label": filters.filters[name].label,
                 "shown": shown,
                 "remove_url": f"?{rest.urlencode()}",
             }
@@ -110,35 +111,26 @@ def _columns(sort: str, show_owner: bool) -> list[dict]:
 @login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    stages = list(Stage.objects.all())
-    deals, filters = filter_deals(
-        Deal.objects.visible_to(user),
-        request.GET,
-        user=user,
-        today=timezone.localdate(),
-        stale_days=settings.CRM_STALE_DAYS,
-        stage_keys=[s.key for s in stages],
-    )
-    totals = deals.aggregate(count=Count("pk"), amount=Sum("amount"))
-    paginator = Paginator(deals.select_related("customer", "owner", "stage"), PAGE_SIZE)
+    filters = DealFilterSet(request.GET, Deal.objects.visible_to(user), stages=list(Stage.objects.all()))
+    totals = filters.qs.aggregate(count=Count("pk"), amount=Sum("amount"))
+    paginator = Paginator(filters.qs.select_related("customer", "owner", "stage"), PAGE_SIZE)
     # The totals already counted the rows; reusing that saves the paginator its own COUNT query.
     paginator.count = totals["count"]
     page = paginator.get_page(request.GET.get("page"))
     assign = can_assign(user)
+    owners = list(visible_people(user)) if assign else []
+    teams = list(Team.objects.visible_to(user)) if assign else []
     context = {
         "page": page,
         "deals": list(page.object_list),
         "totals": totals,
         "filters": filters,
-        "stages": stages,
-        "statuses": Deal.Status.choices,
-        "risks": list(RISKS.items()),
-        "owners": list(visible_people(user)) if assign else [],
-        "teams": list(Team.objects.visible_to(user)) if assign else [],
-        "columns": _columns(filters.get("sort", ""), assign),
+        "owners": owners,
+        "bar": filters.owner_team_bar(BAR, owners=owners, teams=teams),
+        "columns": _columns(filters.applied.get("sort", ""), assign),
         "show_owner": assign,
         "today": timezone.localdate(),
-        "filtered": any(k != "sort" for k in filters),
+        "filtered": any(k != "sort" for k in filters.applied),
         "hidden_filters": _hidden_filters(request, filters),
     }
     template = "sales/partials/deal_table.html" if wants_fragment(request) else "sales/deal_list.html"

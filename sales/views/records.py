@@ -7,11 +7,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from crm.htmx import wants_fragment
+from people.names import display_name
 from people.visibility import visible_people
+from sales.filters.records import SalesRecordFilterSet
 from sales.models import SalesRecord
-from sales.record_filters import SalesRecordFilterForm, filter_sales_records
 
 PAGE_SIZE = 50
+# The filter bar, in order; the owner select only for those who see other people's sales.
+BAR = ("q", "start", "end", "owner", "region", "channel", "category")
 
 
 def _owner_choices(user) -> list:
@@ -24,22 +27,22 @@ def _owner_choices(user) -> list:
 
 @login_required
 def salesrecord_list(request: HttpRequest) -> HttpResponse:
-    form = SalesRecordFilterForm(request.GET)
-    records = filter_sales_records(SalesRecord.objects.visible_to(request.user), request.GET)
-    totals = records.aggregate(amount=Sum("amount"), count=Count("pk"))
+    filters = SalesRecordFilterSet(request.GET, SalesRecord.objects.visible_to(request.user))
+    totals = filters.qs.aggregate(amount=Sum("amount"), count=Count("pk"))
     paginator = Paginator(
-        records.select_related("customer", "owner", "product").order_by("-sold_on", "-pk"), PAGE_SIZE
+        filters.qs.select_related("customer", "owner", "product").order_by("-sold_on", "-pk"), PAGE_SIZE
     )
     # The totals already counted the rows; reusing that saves the paginator its own COUNT query.
     paginator.count = totals["count"]
     page = paginator.get_page(request.GET.get("page"))
+    owners = _owner_choices(request.user)
+    shown = [n for n in BAR if n != "owner" or owners]
     context = {
-        "form": form,
+        "bar": filters.bar(shown, owner=[(u.pk, display_name(u)) for u in owners]),
         "page": page,
         "records": list(page.object_list),
         "totals": totals,
-        "owners": _owner_choices(request.user),
-        "selected_owner": form.cleaned_data.get("owner") if form.is_valid() else None,
+        "owners": owners,
     }
     if wants_fragment(request):
         return render(request, "sales/partials/salesrecord_table.html", context)

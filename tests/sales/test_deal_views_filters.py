@@ -1,4 +1,4 @@
-"""The deal and customer list filters (sales/filters.py), shared by the lists, dashboard and exports."""
+"""The deal and customer list filters (sales/filters/), shared by the lists, dashboard and exports."""
 
 import datetime
 from decimal import Decimal
@@ -8,7 +8,8 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from customers.models import Customer
-from sales.filters import filter_customers, filter_deals
+from sales.filters.customers import CustomerFilterSet
+from sales.filters.deals import DealFilterSet
 from sales.models import Deal, Stage
 from tests.factories import (
     ActivityFactory,
@@ -24,39 +25,39 @@ pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2025, 6, 15)
 
 
-def _deals(query: str, user=None) -> tuple[list[str], dict]:
-    qs, cleaned = filter_deals(Deal.objects.all(), QueryDict(query), user=user, today=TODAY, stale_days=14)
-    return [d.title for d in qs], cleaned
+def _deals(query: str) -> tuple[list[str], DealFilterSet]:
+    filters = DealFilterSet(QueryDict(query), Deal.objects.all(), today=TODAY, stale_days=14)
+    return [d.title for d in filters.qs], filters
 
 
 def test_it_searches_deal_titles_and_customer_names():
     DealFactory(title="Alpha roll-out", customer=CustomerFactory(name="Zeta Ltd"))
     DealFactory(title="Beta", customer=CustomerFactory(name="Alpha Corp"))
     DealFactory(title="Gamma")
-    titles, cleaned = _deals("q=alpha")
+    titles, filters = _deals("q=alpha")
     assert sorted(titles) == ["Alpha roll-out", "Beta"]
-    assert cleaned == {"q": "alpha"}
+    assert filters.applied == {"q": "alpha"}
 
 
 def test_it_filters_by_several_stages_and_reports_unknown_ones():
     DealFactory(title="L", stage="lead")
     DealFactory(title="U", stage="understand")
     DealFactory(title="C", stage="choose")
-    titles, cleaned = _deals("stage=lead&stage=choose&stage=nonsense")
+    titles, filters = _deals("stage=lead&stage=choose&stage=nonsense")
     assert sorted(titles) == ["C", "L"]
-    assert cleaned["stage"] == ["lead", "choose"]
-    assert cleaned.invalid == ("stage",)
+    assert filters.applied["stage"] == ["lead", "choose"]
+    assert filters.invalid == ("stage",)
 
 
 def test_it_ignores_invalid_values_instead_of_failing():
     DealFactory(title="A")
-    titles, cleaned = _deals(
+    titles, filters = _deals(
         "status=maybe&owner=abc&team=-1&closed_from=yesterday&sort=drop+table&risk=x&reached=zzz"
         "&owner=99999999999999999999999"
     )
     assert titles == ["A"]
-    assert dict(cleaned) == {}
-    assert set(cleaned.invalid) == {"status", "owner", "team", "closed_from", "sort", "risk", "reached"}
+    assert filters.applied == {}
+    assert set(filters.invalid) == {"status", "owner", "team", "closed_from", "sort", "risk", "reached"}
 
 
 def test_it_filters_by_status_owner_and_team():
@@ -136,14 +137,10 @@ def test_it_never_widens_the_queryset_it_is_given():
     mine, theirs = RepFactory(), RepFactory()
     DealFactory(title="mine", owner=mine, customer=CustomerFactory(owner=mine))
     DealFactory(title="theirs", owner=theirs, customer=CustomerFactory(owner=theirs))
-    qs, _ = filter_deals(
-        Deal.objects.visible_to(mine),
-        QueryDict(f"owner={theirs.pk}"),
-        user=mine,
-        today=TODAY,
-        stale_days=14,
+    filters = DealFilterSet(
+        QueryDict(f"owner={theirs.pk}"), Deal.objects.visible_to(mine), today=TODAY, stale_days=14
     )
-    assert list(qs) == []
+    assert list(filters.qs) == []
 
 
 def test_customer_filters_search_filter_and_sort():
@@ -153,13 +150,12 @@ def test_customer_filters_search_filter_and_sort():
     CustomerFactory(name="Acorn", region="South", industry="Retail", need=None)
 
     def names(query: str) -> list[str]:
-        qs, _ = filter_customers(Customer.objects.all(), QueryDict(query))
-        return [c.name for c in qs]
+        return [c.name for c in CustomerFilterSet(QueryDict(query), Customer.objects.all()).qs]
 
     assert names("q=ac") == ["Acme", "Acorn"]
     assert names("region=south&industry=retail") == ["Acorn"]
     assert names(f"owner={rep.pk}") == ["Acme"]
     assert names("sort=-need") == ["Bolt", "Acme", "Acorn"]
-    qs, cleaned = filter_customers(Customer.objects.all(), QueryDict("sort=password&owner=x"))
-    assert qs.count() == 3
-    assert cleaned.invalid == ("owner", "sort")
+    filters = CustomerFilterSet(QueryDict("sort=password&owner=x"), Customer.objects.all())
+    assert filters.qs.count() == 3
+    assert filters.invalid == ("owner", "sort")
