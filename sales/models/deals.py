@@ -158,18 +158,11 @@ class Deal(models.Model):
             setattr(self, name, value)
         self.version += 1
 
-    def _record(self, *, from_stage, by, at) -> "StageChange":
-        return StageChange.objects.create(
-            deal=self,
-            from_stage=from_stage,
-            to_stage=self.stage,
-            status=self.status,
-            changed_at=at,
-            changed_by=by,
-            amount=self.amount,
-            probability=self.probability,
-            expected_close=self.expected_close,
-        )
+    def record_stage_change(self, *, from_stage: Stage | None, by, at: datetime.datetime) -> "StageChange":
+        """Add the deal as it now stands to the stage-change ledger, arriving from ``from_stage``."""
+        change = StageChange.for_deal(self, from_stage_id=from_stage.pk if from_stage else None, by=by, at=at)
+        change.save()
+        return change
 
     @transaction.atomic
     def move_to(self, stage: Stage, *, by, at: datetime.datetime | None = None) -> "StageChange | None":
@@ -190,7 +183,7 @@ class Deal(models.Model):
             changes["status"] = self.Status.WON
             changes["closed_on"] = timezone.localdate(at) if timezone.is_aware(at) else at.date()
         self._write(**changes)
-        change = self._record(from_stage=from_stage, by=by, at=at)
+        change = self.record_stage_change(from_stage=from_stage, by=by, at=at)
         if won_now:
             SalesRecord.objects.get_or_create(
                 deal=self,
@@ -215,7 +208,7 @@ class Deal(models.Model):
             raise DealError(_("Say why the deal was lost."))
         at = at or timezone.now()
         self._write(status=self.Status.LOST, lost_reason=reason, closed_on=on or timezone.localdate(at))
-        return self._record(from_stage=self.stage, by=by, at=at)
+        return self.record_stage_change(from_stage=self.stage, by=by, at=at)
 
     def set_probability(self, value: Decimal) -> None:
         """Override the stage's default probability; kept through later moves until cleared."""
@@ -292,3 +285,19 @@ class StageChange(models.Model):
 
     def delete(self, *args, **kwargs):
         raise DealError(_("Stage changes cannot be deleted."))
+
+    @classmethod
+    def for_deal(cls, deal: Deal, *, from_stage_id: int | None, by, at: datetime.datetime) -> "StageChange":
+        """The (unsaved) ledger row of ``deal`` as it now stands, arriving from ``from_stage_id``
+        (``None``: its entry into the pipeline). Ids rather than objects: an import builds 100k."""
+        return cls(
+            deal=deal,
+            from_stage_id=from_stage_id,
+            to_stage_id=deal.stage_id,
+            status=deal.status,
+            changed_at=at,
+            changed_by_id=by.pk if by is not None else None,
+            amount=deal.amount,
+            probability=deal.probability,
+            expected_close=deal.expected_close,
+        )
