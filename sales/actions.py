@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer
+from history.actor import acting_as
 from sales.models import Deal, DealError, Product, Stage
 
 
@@ -65,7 +66,8 @@ def open_deal(deal: Deal, *, by, at: datetime.datetime | None = None) -> Deal:
     deal.status = Deal.Status.OPEN
     deal.closed_on = None
     deal.original_expected_close = deal.expected_close
-    deal.save()
+    with acting_as(by):
+        deal.save()
     deal.record_stage_change(from_stage=None, by=by, at=at)
     if target != entry:
         deal.move_to(target, by=by, at=at)

@@ -19,7 +19,6 @@ from sales.api import filters, serializers
 from sales.api.authentication import API_AUTHENTICATION
 from sales.api.permissions import PlansAreWrittenByManagers
 from sales.filters import filter_customers, filter_deals
-from sales.history import record_changes, snapshot
 from sales.models import Activity, Deal, DealError, Product, SalesPlan, SalesRecord, Stage, StaleEdit
 from sales.record_filters import filter_sales_records
 
@@ -61,23 +60,8 @@ class VisibleModelViewSet(viewsets.ModelViewSet):
             ) from exc
 
 
-class HistoryMixin:
-    """Creates and edits through the API leave a change-history row, like edits in the pages."""
-
-    @transaction.atomic
-    def perform_create(self, serializer) -> None:
-        obj = serializer.save()
-        record_changes(obj, None, by=self.request.user)
-
-    @transaction.atomic
-    def perform_update(self, serializer) -> None:
-        before = snapshot(serializer.instance)
-        obj = serializer.save()
-        record_changes(obj, before, by=self.request.user)
-
-
 @extend_schema_view(list=extend_schema(parameters=filters.CUSTOMER_PARAMETERS))
-class CustomerViewSet(HistoryMixin, VisibleModelViewSet):
+class CustomerViewSet(VisibleModelViewSet):
     model = Customer
     related = ("owner",)
     serializer_class = serializers.CustomerSerializer
@@ -191,8 +175,7 @@ class DealViewSet(
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
-    def _done(self, deal: Deal, before: dict | None, code: int = status.HTTP_200_OK) -> Response:
-        record_changes(deal, before, by=self.request.user)
+    def _done(self, deal: Deal, code: int = status.HTTP_200_OK) -> Response:
         return Response(serializers.DealSerializer(deal).data, status=code)
 
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -200,7 +183,7 @@ class DealViewSet(
         try:
             with transaction.atomic():
                 deal = create_deal(by=request.user, **data)
-                return self._done(deal, None, status.HTTP_201_CREATED)
+                return self._done(deal, status.HTTP_201_CREATED)
         except DealError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
 
@@ -214,7 +197,6 @@ class DealViewSet(
         version = changes.pop("version")
         has_probability = "probability" in changes
         probability = changes.pop("probability", None)
-        before = snapshot(deal)
         try:
             with transaction.atomic():
                 deal.apply_edit(changes, version=version)
@@ -222,7 +204,7 @@ class DealViewSet(
                     deal.clear_probability_override()
                 elif has_probability:
                     deal.set_probability(probability)
-                return self._done(deal, before)
+                return self._done(deal)
         except StaleEdit as exc:
             return _stale(exc)
         except DealError as exc:
@@ -235,13 +217,12 @@ class DealViewSet(
         deal = self.get_object()
         data = self._input(serializer_class)
         version = data.pop("version", None)
-        before = snapshot(deal)
         try:
             with transaction.atomic():
                 if version is not None and version != deal.version:
                     raise StaleEdit(deal)
                 apply(deal, data)
-                return self._done(deal, before)
+                return self._done(deal)
         except StaleEdit as exc:
             return _stale(exc)
         except DealError as exc:

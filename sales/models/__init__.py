@@ -1,12 +1,10 @@
 from sales.models.catalog import Product, Stage
 from sales.models.deals import Deal, DealError, StageChange, StaleEdit
-from sales.models.history import ChangeLog
 from sales.models.plans import SalesPlan
 from sales.models.records import Activity, SalesRecord, deal_customer_error
 
 __all__ = [
     "Activity",
-    "ChangeLog",
     "Deal",
     "DealError",
     "Product",

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
-from sales.models import ChangeLog, Deal, SalesRecord, StageChange
+from history.models import ChangeLog
+from sales.models import Deal, SalesRecord, StageChange
 from tests.factories import CustomerFactory, DealFactory, ProductFactory
 
 
