@@ -31,6 +31,7 @@ BATCH = 2000
 
 
 def tracked_models() -> list[type[models.Model]]:
+    """The models that keep a change history: inheriting ``Tracked`` is how a model signs up."""
     return [m for m in apps.get_models() if issubclass(m, Tracked)]
 
 

@@ -17,7 +17,8 @@ class Plan:
 
 
 class _SimpleImporter(KindImporter):
-    """Rows with no history of their own: new ones are bulk-created, changed ones bulk-updated."""
+    """Rows with no stage history: new ones are bulk-created, changed ones bulk-updated, and their
+    change history is written in bulk too."""
 
     def finish(self, row: Row, existing, values: dict) -> Plan | None:
         if row.problems:
