@@ -1,8 +1,7 @@
 from django.contrib import admin
 
 from customers.models import Contact, Customer
-from sales.admin_history import HistoryAdminMixin
-from sales.history import record_changes, snapshot
+from history.admin import HistoryAdminMixin
 
 
 class ContactInline(admin.TabularInline):
@@ -22,17 +21,12 @@ class CustomerAdmin(HistoryAdminMixin, admin.ModelAdmin):
     inlines = [ContactInline]
     readonly_fields = ["created_at", "updated_at"]
 
-    def save_model(self, request, obj, form, change) -> None:
-        before = snapshot(Customer.objects.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
-        record_changes(obj, before, by=request.user)
-
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "customer", "title", "email", "phone", "is_primary"]
     list_filter = ["is_primary"]
     search_fields = ["name", "email", "customer__name"]

@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from history.models import Tracked
 from people.visibility import owner_filter
 
 
@@ -26,7 +27,7 @@ class CustomerQuerySet(models.QuerySet):
         )
 
 
-class Customer(models.Model):
+class Customer(Tracked):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         PERSON = "person", _("Person")
@@ -83,7 +84,7 @@ class ContactQuerySet(models.QuerySet):
         return self.filter(owner_filter(user, "customer__owner"))
 
 
-class Contact(models.Model):
+class Contact(Tracked):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer")
     )

@@ -14,7 +14,6 @@ from crm.forms import PICKER_LIMIT
 from crm.shortcuts import get_visible_or_404
 from customers.forms import ContactForm, CustomerForm
 from customers.models import Contact, Customer
-from sales import history
 
 
 @login_required
@@ -22,7 +21,6 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         customer = form.save()
-        history.record_changes(customer, None, by=request.user)
         messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
         return redirect(customer)
     return render(request, "customers/customer_form.html", {"form": form, "customer": None})
@@ -31,11 +29,9 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_visible_or_404(Customer.objects.select_related("owner"), request.user, pk=pk)
-    before = history.snapshot(customer)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
         customer = form.save()
-        history.record_changes(customer, before, by=request.user)
         messages.success(request, _("Customer saved."))
         return redirect(customer)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from history.admin import HistoryAdminMixin
 from people.models import Team
 
 
@@ -11,7 +12,7 @@ class VisibleAdminMixin:
 
 
 @admin.register(Team)
-class TeamAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class TeamAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["name", "manager"]
     search_fields = ["name", "manager__username"]
     autocomplete_fields = ["manager"]

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from history.models import Tracked
 from people.visibility import is_admin
 
 
@@ -17,7 +18,7 @@ class TeamQuerySet(models.QuerySet):
         return self.filter(Q(manager=user) | Q(members=user)).distinct()
 
 
-class Team(models.Model):
+class Team(Tracked):
     name = models.CharField(_("name"), max_length=100, unique=True)
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Customer
-from sales.models import Deal, DealError, Product, Stage, StageChange
+from history.actor import acting_as
+from sales.models import Deal, DealError, Product, Stage
 
 
 @transaction.atomic
@@ -65,18 +66,9 @@ def open_deal(deal: Deal, *, by, at: datetime.datetime | None = None) -> Deal:
     deal.status = Deal.Status.OPEN
     deal.closed_on = None
     deal.original_expected_close = deal.expected_close
-    deal.save()
-    StageChange.objects.create(
-        deal=deal,
-        from_stage=None,
-        to_stage=entry,
-        status=deal.status,
-        changed_at=at,
-        changed_by=by,
-        amount=deal.amount,
-        probability=deal.probability,
-        expected_close=deal.expected_close,
-    )
+    with acting_as(by):
+        deal.save()
+    deal.record_stage_change(from_stage=None, by=by, at=at)
     if target != entry:
         deal.move_to(target, by=by, at=at)
     return deal

@@ -2,14 +2,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from history.admin import HistoryAdminMixin
 from people.admin import VisibleAdminMixin
 from sales import admin_recommendations  # noqa: F401  (registers the stored suggestions)
 from sales.actions import open_deal
-from sales.admin_history import HistoryAdminMixin
-from sales.history import record_changes, snapshot
 from sales.models import (
     Activity,
-    ChangeLog,
     Deal,
     DealError,
     Product,
@@ -21,14 +19,14 @@ from sales.models import (
 
 
 @admin.register(Stage)
-class StageAdmin(admin.ModelAdmin):
+class StageAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["order", "key", "name", "local_name", "kind", "default_probability"]
     list_display_links = ["key", "name"]
     ordering = ["order"]
 
 
 @admin.register(Product)
-class ProductAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class ProductAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["name", "category", "list_price", "active"]
     list_filter = ["active", "category"]
     search_fields = ["name", "category"]
@@ -114,15 +112,13 @@ class DealAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     inlines = [StageChangeInline, ActivityInline]
 
     def save_model(self, request, obj, form, change) -> None:
-        # Stage moves and probability go through the deal's verbs so admin edits are recorded
-        # exactly like edits in the front office.
+        # Stage moves and probability go through the deal's verbs so admin edits are versioned and
+        # recorded exactly like edits in the front office.
         if not change:
             obj.probability_overridden = obj.probability is not None
             open_deal(obj, by=request.user)
-            record_changes(obj, None, by=request.user)
             return
         current = Deal.objects.select_related("stage").get(pk=obj.pk)
-        before = snapshot(current)
         plain = {
             name: form.cleaned_data[name]
             for name in form.changed_data
@@ -142,7 +138,6 @@ class DealAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
                 current.clear_probability_override()
         except DealError as error:
             messages.error(request, str(error))
-        record_changes(current, before, by=request.user)
         obj.refresh_from_db()
 
 
@@ -165,7 +160,7 @@ class StageChangeAdmin(VisibleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SalesRecord)
-class SalesRecordAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class SalesRecordAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["sold_on", "customer", "owner", "amount", "product", "deal"]
     list_filter = ["owner", "product__category"]
     search_fields = ["customer__name", "note", "external_id"]
@@ -175,7 +170,7 @@ class SalesRecordAdmin(VisibleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class ActivityAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["subject", "kind", "owner", "deal", "customer", "due_at", "done_at"]
     list_filter = ["kind", "owner"]
     search_fields = ["subject", "notes", "deal__title", "customer__name"]
@@ -185,7 +180,7 @@ class ActivityAdmin(VisibleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SalesPlan)
-class SalesPlanAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class SalesPlanAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "scope",
@@ -202,20 +197,3 @@ class SalesPlanAdmin(VisibleAdminMixin, admin.ModelAdmin):
     search_fields = ["name"]
     date_hierarchy = "period_start"
     list_select_related = ["team", "rep"]
-
-
-@admin.register(ChangeLog)
-class ChangeLogAdmin(admin.ModelAdmin):
-    list_display = ["changed_at", "content_type", "object_id", "action", "changed_by"]
-    list_filter = ["content_type", "action"]
-    date_hierarchy = "changed_at"
-    list_select_related = ["content_type", "changed_by"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -16,6 +16,7 @@ from dataio.imports.plans import SalesPlanImporter
 from dataio.imports.readers import ReadError, Table, read_table
 from dataio.imports.records import ActivityImporter, SalesRecordImporter
 from dataio.imports.report import ImportReport, Problem
+from history.actor import acting_as
 
 IMPORTERS = {
     "customers": CustomerImporter,
@@ -75,7 +76,9 @@ def import_table(table: Table, mapping: Mapping, *, user, dry_run: bool = False)
     if report.problems or dry_run:
         return report
     try:
-        with transaction.atomic():
+        # Everything the import writes is the importing user's doing (nobody's from the command
+        # line without --user), in each row's change history.
+        with transaction.atomic(), acting_as(user):
             for name in sorted(
                 ctx.lookups, key=lambda n: _CREATION_ORDER.index(n) if n in _CREATION_ORDER else 99
             ):

@@ -1,21 +1,18 @@
 """What every kind importer shares: owners, external ids, and history rows for what it wrote."""
 
-from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
 
 from dataio.imports.engine import Context, Row, clean_external_id, existing_by_external_id
 from dataio.imports.report import ImportReport, Problem
-from sales.history import record_changes, snapshot
-from sales.models import ChangeLog
+from history.models import record_changed_in_bulk, record_created_in_bulk
 
 
 class KindImporter:
     model = None
     # Fields copied as they are from the row to the model (each only when the mapping maps it).
     simple_fields: tuple[str, ...] = ()
-    # Whether customers and deals get change-history rows, as edits in the browser do.
-    logs_history = False
-    # Whether each new row also gets a "created" history row (see DealImporter for why not always).
+    # Whether each new row gets a "created" history row (see DealImporter for why not always).
+    # Rows changed one by one (``save()``, the deal verbs) record their own history.
     logs_creations = True
 
     def __init__(self, ctx: Context, report: ImportReport):
@@ -103,24 +100,11 @@ class KindImporter:
         return out
 
     def log_created(self, objects: list) -> None:
-        if not (self.logs_history and self.logs_creations) or not objects:
-            return
-        ctype = ContentType.objects.get_for_model(self.model)
-        by = self.ctx.user if self.ctx.user is not None and self.ctx.user.is_authenticated else None
-        ChangeLog.objects.bulk_create(
-            [
-                ChangeLog(
-                    content_type_id=ctype.pk,
-                    object_id=obj.pk,
-                    action=ChangeLog.Action.CREATED,
-                    changed_by_id=by.pk if by is not None else None,
-                    changes={k: ["", v] for k, v in snapshot(obj).items() if v != ""},
-                )
-                for obj in objects
-            ],
-            batch_size=2000,
-        )
+        """History for rows written by ``bulk_create``, which calls no ``save()``."""
+        if self.logs_creations and objects:
+            record_created_in_bulk(objects)
 
-    def log_updated(self, obj, before: dict) -> None:
-        if self.logs_history:
-            record_changes(obj, before, by=self.ctx.user)
+    def log_changed(self, objects: list, names) -> None:
+        """History for rows written by ``bulk_update``: the ``names`` fields that differ."""
+        if objects:
+            record_changed_in_bulk(objects, names)

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from customers.models import Customer
 from dataio.imports.base import KindImporter
 from dataio.imports.engine import Row
-from sales.history import snapshot
 
 
 @dataclass
@@ -16,7 +15,6 @@ class CustomerPlan:
 
 class CustomerImporter(KindImporter):
     model = Customer
-    logs_history = True
     simple_fields = (
         "name", "kind", "industry", "region", "channel", "email", "phone", "website", "address", "need",
         "notes",
@@ -50,8 +48,6 @@ class CustomerImporter(KindImporter):
         self.log_created(new)
         for plan in plans:
             if plan.changes:
-                before = snapshot(plan.customer)
                 for name, value in plan.changes.items():
                     setattr(plan.customer, name, value)
                 plan.customer.save(update_fields=[*plan.changes, "updated_at"])
-                self.log_updated(plan.customer, before)

@@ -18,7 +18,6 @@ from dataio.imports.base import KindImporter
 from dataio.imports.engine import Row
 from dataio.imports.report import Problem
 from dataio.imports.values import start_of_day
-from sales.history import snapshot
 from sales.models import Deal, SalesRecord, Stage, StageChange
 
 
@@ -136,23 +135,13 @@ def _move(deal: Deal, stage: Stage) -> None:
 
 
 def _change(deal: Deal, from_stage, at: datetime.datetime, by) -> StageChange:
-    # Ids rather than objects where they are known: it halves the cost of building 100k rows.
-    return StageChange(
-        deal=deal,
-        from_stage_id=from_stage.pk if from_stage is not None else None,
-        to_stage_id=deal.stage_id,
-        status=deal.status,
-        changed_at=at,
-        changed_by_id=by.pk if by is not None else None,
-        amount=deal.amount,
-        probability=deal.probability,
-        expected_close=deal.expected_close,
+    return StageChange.for_deal(
+        deal, from_stage_id=from_stage.pk if from_stage is not None else None, by=by, at=at
     )
 
 
 class DealImporter(KindImporter):
     model = Deal
-    logs_history = True
     # An imported deal's entry stage change already says who brought it in; a "created" history row
     # per deal on top would double the time of a 100k-row import. Updates are logged as usual.
     logs_creations = False
@@ -360,7 +349,6 @@ class DealImporter(KindImporter):
 
     def apply_update(self, up: DealUpdate) -> None:
         deal, by = up.deal, self.ctx.user
-        before = snapshot(deal)
         if up.edits:
             deal.apply_edit(up.edits, version=deal.version)
         for step in up.steps:
@@ -370,4 +358,3 @@ class DealImporter(KindImporter):
                 deal.move_to(step[1], by=by, at=step[2])
             elif step[0] == "lost":
                 deal.mark_lost(step[1], by=by, on=step[2], at=start_of_day(step[2]))
-        self.log_updated(deal, before)

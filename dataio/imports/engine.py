@@ -30,6 +30,7 @@ from dataio.imports.values import (
     parse_percent,
     parse_ratio,
 )
+from history.models import record_created_in_bulk
 from people.models import Team
 from people.visibility import REPS_GROUP, is_admin, visible_owners
 from sales.models import Deal, Product
@@ -306,6 +307,7 @@ class CustomerLookup(Lookup):
     def save_new(self) -> int:
         customers = self.created()
         Customer.objects.bulk_create(customers, batch_size=1000)
+        record_created_in_bulk(customers)
         return len(customers)
 
 
@@ -321,6 +323,7 @@ class ProductLookup(Lookup):
     def save_new(self) -> int:
         products = self.created()
         Product.objects.bulk_create(products)
+        record_created_in_bulk(products)
         return len(products)
 
 

@@ -17,7 +17,8 @@ class Plan:
 
 
 class _SimpleImporter(KindImporter):
-    """Rows with no history of their own: new ones are bulk-created, changed ones bulk-updated."""
+    """Rows with no stage history: new ones are bulk-created, changed ones bulk-updated, and their
+    change history is written in bulk too."""
 
     def finish(self, row: Row, existing, values: dict) -> Plan | None:
         if row.problems:
@@ -33,7 +34,8 @@ class _SimpleImporter(KindImporter):
         return Plan(self.model(**{k: v for k, v in values.items() if v is not None}), {})
 
     def write(self, plans: list[Plan]) -> None:
-        self.model.objects.bulk_create([p.obj for p in plans if not p.changes], batch_size=2000)
+        new = self.model.objects.bulk_create([p.obj for p in plans if not p.changes], batch_size=2000)
+        self.log_created(new)
         changed = [p for p in plans if p.changes]
         for plan in changed:
             for name, value in plan.changes.items():
@@ -41,6 +43,7 @@ class _SimpleImporter(KindImporter):
         names = sorted({name for p in changed for name in p.changes})
         if changed:
             self.model.objects.bulk_update([p.obj for p in changed], names, batch_size=1000)
+            self.log_changed([p.obj for p in changed], names)
 
     def owner_and_links(self, row: Row, existing) -> tuple:
         """Deal, customer and owner of a row; the customer and owner default to the deal's."""

@@ -23,7 +23,6 @@ from sales.filters.customers import CustomerFilterSet
 from sales.filters.deals import DealFilterSet
 from sales.filters.plans import SalesPlanFilterSet
 from sales.filters.records import SalesRecordFilterSet
-from sales.history import record_changes, snapshot
 from sales.models import Activity, Deal, DealError, Product, SalesPlan, SalesRecord, Stage, StaleEdit
 
 
@@ -77,22 +76,7 @@ class VisibleModelViewSet(ListFilters, viewsets.ModelViewSet):
             ) from exc
 
 
-class HistoryMixin:
-    """Creates and edits through the API leave a change-history row, like edits in the pages."""
-
-    @transaction.atomic
-    def perform_create(self, serializer) -> None:
-        obj = serializer.save()
-        record_changes(obj, None, by=self.request.user)
-
-    @transaction.atomic
-    def perform_update(self, serializer) -> None:
-        before = snapshot(serializer.instance)
-        obj = serializer.save()
-        record_changes(obj, before, by=self.request.user)
-
-
-class CustomerViewSet(HistoryMixin, VisibleModelViewSet):
+class CustomerViewSet(VisibleModelViewSet):
     model = Customer
     related = ("owner",)
     serializer_class = serializers.CustomerSerializer
@@ -201,8 +185,7 @@ class DealViewSet(
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
-    def _done(self, deal: Deal, before: dict | None, code: int = status.HTTP_200_OK) -> Response:
-        record_changes(deal, before, by=self.request.user)
+    def _done(self, deal: Deal, code: int = status.HTTP_200_OK) -> Response:
         return Response(serializers.DealSerializer(deal).data, status=code)
 
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -210,7 +193,7 @@ class DealViewSet(
         try:
             with transaction.atomic():
                 deal = create_deal(by=request.user, **data)
-                return self._done(deal, None, status.HTTP_201_CREATED)
+                return self._done(deal, status.HTTP_201_CREATED)
         except DealError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
 
@@ -224,7 +207,6 @@ class DealViewSet(
         version = changes.pop("version")
         has_probability = "probability" in changes
         probability = changes.pop("probability", None)
-        before = snapshot(deal)
         try:
             with transaction.atomic():
                 deal.apply_edit(changes, version=version)
@@ -232,7 +214,7 @@ class DealViewSet(
                     deal.clear_probability_override()
                 elif has_probability:
                     deal.set_probability(probability)
-                return self._done(deal, before)
+                return self._done(deal)
         except StaleEdit as exc:
             return _stale(exc)
         except DealError as exc:
@@ -245,13 +227,12 @@ class DealViewSet(
         deal = self.get_object()
         data = self._input(serializer_class)
         version = data.pop("version", None)
-        before = snapshot(deal)
         try:
             with transaction.atomic():
                 if version is not None and version != deal.version:
                     raise StaleEdit(deal)
                 apply(deal, data)
-                return self._done(deal, before)
+                return self._done(deal)
         except StaleEdit as exc:
             return _stale(exc)
         except DealError as exc:

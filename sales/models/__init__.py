@@ -1,13 +1,11 @@
 from sales.models.catalog import Product, Stage
 from sales.models.deals import Deal, DealError, StageChange, StaleEdit
-from sales.models.history import ChangeLog
 from sales.models.plans import SalesPlan
 from sales.models.recommendations import CustomerSuggestion, RecommendationRow
 from sales.models.records import Activity, SalesRecord, deal_customer_error
 
 __all__ = [
     "Activity",
-    "ChangeLog",
     "CustomerSuggestion",
     "Deal",
     "DealError",

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from history.models import Tracked
+
 
 class StageQuerySet(models.QuerySet):
     def visible_to(self, user) -> "StageQuerySet":
@@ -15,7 +17,7 @@ class StageQuerySet(models.QuerySet):
         return self.filter(kind=Stage.Kind.OPEN)
 
 
-class Stage(models.Model):
+class Stage(Tracked):
     """A step of the sales process; the six defaults are seeded by a migration."""
 
     class Kind(models.TextChoices):
@@ -67,7 +69,7 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
-class Product(models.Model):
+class Product(Tracked):
     name = models.CharField(_("name"), max_length=200, unique=True)
     category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
     list_price = models.DecimalField(

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from history.actor import acting_as
+from history.models import Tracked, record_update
 from people.visibility import owner_filter
 from sales.models.catalog import Product, Stage
 from sales.models.records import SalesRecord
@@ -54,7 +56,7 @@ class DealQuerySet(models.QuerySet):
         return self.filter(models.Q(title__icontains=text) | models.Q(customer__name__icontains=text))
 
 
-class Deal(models.Model):
+class Deal(Tracked):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         WON = "won", _("Won")
@@ -148,28 +150,28 @@ class Deal(models.Model):
         )
 
     def _write(self, **changes) -> None:
-        """Save ``changes`` only if nobody saved the deal since this copy was read."""
-        updated = Deal.objects.filter(pk=self.pk, version=self.version).update(
-            **changes, version=self.version + 1, updated_at=timezone.now()
-        )
+        """Save ``changes`` only if nobody saved the deal since this copy was read.
+
+        A versioned ``update()`` passes by ``save()``, so the change history is written here, in
+        the same transaction: a refused write leaves no history.
+        """
+        with transaction.atomic(savepoint=False):
+            updated = Deal.objects.filter(pk=self.pk, version=self.version).update(
+                **changes, version=self.version + 1, updated_at=timezone.now()
+            )
+            if updated:
+                record_update(self, changes)
         if not updated:
             raise StaleEdit(Deal.objects.select_related("stage", "customer", "owner").get(pk=self.pk))
         for name, value in changes.items():
             setattr(self, name, value)
         self.version += 1
 
-    def _record(self, *, from_stage, by, at) -> "StageChange":
-        return StageChange.objects.create(
-            deal=self,
-            from_stage=from_stage,
-            to_stage=self.stage,
-            status=self.status,
-            changed_at=at,
-            changed_by=by,
-            amount=self.amount,
-            probability=self.probability,
-            expected_close=self.expected_close,
-        )
+    def record_stage_change(self, *, from_stage: Stage | None, by, at: datetime.datetime) -> "StageChange":
+        """Add the deal as it now stands to the stage-change ledger, arriving from ``from_stage``."""
+        change = StageChange.for_deal(self, from_stage_id=from_stage.pk if from_stage else None, by=by, at=at)
+        change.save()
+        return change
 
     @transaction.atomic
     def move_to(self, stage: Stage, *, by, at: datetime.datetime | None = None) -> "StageChange | None":
@@ -193,19 +195,21 @@ class Deal(models.Model):
         if won_now:
             changes["status"] = self.Status.WON
             changes["closed_on"] = timezone.localdate(at) if timezone.is_aware(at) else at.date()
-        self._write(**changes)
-        change = self._record(from_stage=from_stage, by=by, at=at)
-        if won_now:
-            SalesRecord.objects.get_or_create(
-                deal=self,
-                defaults={
-                    "customer_id": self.customer_id,
-                    "owner_id": self.owner_id,
-                    "product_id": self.product_id,
-                    "amount": self.amount,
-                    "sold_on": self.closed_on,
-                },
-            )
+        # The sales record a win creates is ``by``'s doing too, in its history.
+        with acting_as(by):
+            self._write(**changes)
+            change = self.record_stage_change(from_stage=from_stage, by=by, at=at)
+            if won_now:
+                SalesRecord.objects.get_or_create(
+                    deal=self,
+                    defaults={
+                        "customer_id": self.customer_id,
+                        "owner_id": self.owner_id,
+                        "product_id": self.product_id,
+                        "amount": self.amount,
+                        "sold_on": self.closed_on,
+                    },
+                )
         return change
 
     @transaction.atomic
@@ -218,8 +222,9 @@ class Deal(models.Model):
         if not reason:
             raise DealError(_("Say why the deal was lost."))
         at = at or timezone.now()
-        self._write(status=self.Status.LOST, lost_reason=reason, closed_on=on or timezone.localdate(at))
-        return self._record(from_stage=self.stage, by=by, at=at)
+        with acting_as(by):
+            self._write(status=self.Status.LOST, lost_reason=reason, closed_on=on or timezone.localdate(at))
+        return self.record_stage_change(from_stage=self.stage, by=by, at=at)
 
     def set_probability(self, value: Decimal) -> None:
         """Override the stage's default probability; kept through later moves until cleared."""
@@ -296,3 +301,19 @@ class StageChange(models.Model):
 
     def delete(self, *args, **kwargs):
         raise DealError(_("Stage changes cannot be deleted."))
+
+    @classmethod
+    def for_deal(cls, deal: Deal, *, from_stage_id: int | None, by, at: datetime.datetime) -> "StageChange":
+        """The (unsaved) ledger row of ``deal`` as it now stands, arriving from ``from_stage_id``
+        (``None``: its entry into the pipeline). Ids rather than objects: an import builds 100k."""
+        return cls(
+            deal=deal,
+            from_stage_id=from_stage_id,
+            to_stage_id=deal.stage_id,
+            status=deal.status,
+            changed_at=at,
+            changed_by_id=by.pk if by is not None else None,
+            amount=deal.amount,
+            probability=deal.probability,
+            expected_close=deal.expected_close,
+        )

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from history.models import Tracked
 from people.visibility import is_admin, visible_owners
 
 
@@ -28,7 +29,7 @@ class SalesPlanQuerySet(models.QuerySet):
         return self.filter(period_start__lte=start, period_end__gte=end)
 
 
-class SalesPlan(models.Model):
+class SalesPlan(Tracked):
     """Targets for a period and a scope: the ratios M and P of the indicators, and quotas."""
 
     class Scope(models.TextChoices):

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from history.models import Tracked
 from people.visibility import owner_filter
 
 
@@ -26,7 +27,7 @@ class SalesRecordQuerySet(models.QuerySet):
         return self.filter(sold_on__gte=start, sold_on__lte=end)
 
 
-class SalesRecord(models.Model):
+class SalesRecord(Tracked):
     """A realised sale: the result of sales execution."""
 
     customer = models.ForeignKey(
@@ -97,7 +98,7 @@ class ActivityQuerySet(models.QuerySet):
         return self.pending().filter(due_at__gte=start, due_at__lt=end)
 
 
-class Activity(models.Model):
+class Activity(Tracked):
     class Kind(models.TextChoices):
         CALL = "call", _("Call")
         MEETING = "meeting", _("Meeting")

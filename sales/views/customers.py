@@ -19,9 +19,9 @@ from crm.htmx import wants_fragment
 from crm.shortcuts import get_visible_or_404
 from customers.forms import ContactForm
 from customers.models import Customer
+from history.readable import history_for
 from people.models import Team
 from people.visibility import visible_people
-from sales import history
 from sales.filters.customers import CustomerFilterSet
 from sales.forms import ActivityForm, can_assign
 from sales.models import Deal, SalesRecord
@@ -100,7 +100,7 @@ def _detail_context(request: HttpRequest, customer: Customer, **extra) -> dict:
         "record_totals": records.aggregate(count=Count("pk"), amount=Sum("amount")),
         "timeline": customer_timeline(customer, user=request.user),
         "suggestions": suggestions_for(customer, user=request.user, today=timezone.localdate()),
-        "history": history.history_for(customer, user=request.user),
+        "history": history_for(customer, user=request.user, known=[customer.owner]),
         "contact_form": ContactForm(auto_id="contact_%s", autofocus=False),
         "activity_form": ActivityForm(user=request.user, customer=customer, auto_id="act_%s"),
         "records_shown": RECORDS_SHOWN,

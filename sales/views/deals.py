@@ -20,9 +20,9 @@ from django.views.decorators.http import require_POST
 from crm.forms import PICKER_LIMIT
 from crm.htmx import wants_fragment
 from customers.models import Customer
+from history.readable import history_for
 from people.models import Team
 from people.visibility import visible_people
-from sales import history
 from sales.actions import create_deal
 from sales.filters.deals import DealFilterSet
 from sales.forms import (
@@ -150,7 +150,9 @@ def _panel_context(request: HttpRequest, deal: Deal, **extra) -> dict:
         "stages": stages,
         "move_targets": targets,
         "timeline": deal_timeline(deal),
-        "history": history.history_for(deal, user=request.user),
+        "history": history_for(
+            deal, user=request.user, known=[*stages, deal.customer, deal.owner, deal.product]
+        ),
         "activity_form": ActivityForm(user=request.user, deal=deal, compact=True, auto_id="act_%s"),
         "lost_form": LostForm(initial={"version": deal.version}, auto_id="lost_%s"),
         "probability_form": ProbabilityForm(
@@ -241,15 +243,11 @@ def deal_lost(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def deal_probability(request: HttpRequest, pk: int) -> HttpResponse:
     def set_probability(deal: Deal, data: dict) -> str:
-        before = history.snapshot(deal)
         if data.get("clear"):
             deal.clear_probability_override()
-            notice = _("Probability reset to the stage's default.")
-        else:
-            deal.set_probability(data["probability"])
-            notice = _("Probability set to %(p)s%%.") % {"p": data["probability"]}
-        history.record_changes(deal, before, by=request.user)
-        return notice
+            return _("Probability reset to the stage's default.")
+        deal.set_probability(data["probability"])
+        return _("Probability set to %(p)s%%.") % {"p": data["probability"]}
 
     form = ProbabilityForm(request.POST, auto_id="prob_%s")
     return _act(request, pk, form, set_probability, "probability_form")
@@ -299,7 +297,6 @@ def deal_create(request: HttpRequest) -> HttpResponse:
         except DealError as exc:
             form.add_error(None, str(exc))
         else:
-            history.record_changes(deal, None, by=user)
             messages.success(request, _("Deal “%(title)s” created.") % {"title": deal.title})
             return redirect(deal)
     return render(request, "sales/deal_form.html", {"form": form, "deal": None})
@@ -353,12 +350,10 @@ def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if not changes:
             messages.info(request, _("Nothing to save: no field was changed."))
             return redirect(deal)
-        before = history.snapshot(deal)
         try:
             deal.apply_edit(changes, version=form.cleaned_data["version"])
         except StaleEdit as stale:
             return _stale(request, form, original, stale.current)
-        history.record_changes(deal, before, by=request.user)
         messages.success(request, _("Deal saved."))
         return redirect(deal)
     return render(request, "sales/deal_form.html", {"form": form, "deal": deal})

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from sales.models import ChangeLog, Deal, SalesRecord, StageChange
+from history.models import ChangeLog
+from sales.models import Deal, SalesRecord, StageChange
 from tests.factories import CustomerFactory, DealFactory, ProductFactory
 
 

@@ -7,7 +7,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from customers.models import Contact, Customer
-from sales.models import Activity, ChangeLog
+from history.models import ChangeLog
+from sales.models import Activity
 from tests.factories import (
     ActivityFactory,
     ContactFactory,
@@ -164,7 +165,7 @@ def test_editing_records_the_changed_fields(rep_client, rep):
     customer.refresh_from_db()
     assert customer.region == "South"
     assert customer.owner == rep
-    log = ChangeLog.objects.for_object(customer).get()
+    log = ChangeLog.objects.for_object(customer).get(action=ChangeLog.Action.UPDATED)
     assert log.changes["region"] == ["North", "South"]
 
 

@@ -12,8 +12,9 @@ import pytest
 from customers.models import Customer
 from dataio.imports import Mapping, run_import
 from dataio.imports.values import start_of_day
+from history.models import ChangeLog
 from sales.actions import open_deal
-from sales.models import ChangeLog, Deal, Product, SalesRecord, Stage, StageChange
+from sales.models import Deal, Product, SalesRecord, Stage, StageChange
 from tests.dataio.imports_helpers import (
     BOOLEAN_STYLES,
     DATE_STYLES,

@@ -7,7 +7,8 @@ import pytest
 
 from customers.models import Customer
 from dataio.imports import Mapping, MappingError, guess_mapping, read_table, run_import
-from sales.models import Activity, ChangeLog, SalesPlan, SalesRecord
+from history.models import ChangeLog
+from sales.models import Activity, SalesPlan, SalesRecord
 from tests.dataio.imports_helpers import FIXTURES
 from tests.factories import CustomerFactory, DealFactory, RepFactory
 

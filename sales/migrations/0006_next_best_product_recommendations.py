@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0001_initial"),
-        ("sales", "0004_team_moves_to_people"),
+        ("sales", "0005_changelog_moves_to_history"),
     ]
 
     operations = [
