@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from sales.models import Deal, StageChange
 from tests.factories import RepFactory, TeamFactory
-from tests.sales.imports_helpers import DEALS_MAPPING, deals_text
+from tests.dataio.imports_helpers import DEALS_MAPPING, deals_text
 
 ACTIVITIES_MAPPING = {
     "kind": "activities",
