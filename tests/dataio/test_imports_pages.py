@@ -61,7 +61,7 @@ def test_an_imported_open_deal_opens_with_its_imported_activity(alice_client):
 
 def test_the_customer_of_imported_deals_opens(alice_client):
     customer = Deal.objects.get(external_id="D-001").customer
-    response = alice_client.get(reverse("customers:customer_detail", args=[customer.pk]))
+    response = alice_client.get(reverse("sales:customer_detail", args=[customer.pk]))
     assert response.status_code == 200
     assert b"Imported follow-up" in response.content
 

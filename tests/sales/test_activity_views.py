@@ -169,7 +169,9 @@ def test_my_day_shows_todays_and_overdue_tasks_and_deals_needing_attention(rep_c
     today = timezone.localdate()
     task(rep, "Due today", at_today(23) if timezone.localtime().hour < 23 else hours(0.1))
     task(rep, "Overdue", hours(-48))
-    task(rep, "Done already", hours(-48), done=hours(-1))
+    # Done earlier today, even in the first hour after midnight.
+    done = max(hours(-1), at_today(0) + datetime.timedelta(seconds=1))
+    task(rep, "Done already", hours(-48), done=done)
     customer = CustomerFactory(owner=rep)
     DealFactory(
         owner=rep, customer=customer, title="Late deal", expected_close=today - datetime.timedelta(days=2)
