@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from customers.models import Contact, Customer
 from people.models import Team
+from people.names import display_name
 from people.visibility import is_admin, visible_owners
 from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, deal_customer_error
 
@@ -76,16 +77,12 @@ class StageKeyField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-def _name(user) -> str:
-    return (user.get_full_name() or user.username) if user else ""
-
-
 class OwnerNameMixin(serializers.Serializer):
     owner_name = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.CharField())
     def get_owner_name(self, obj) -> str:
-        return _name(obj.owner)
+        return display_name(obj.owner)
 
 
 class CustomerSerializer(OwnerNameMixin, serializers.ModelSerializer):

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
-from sales.metrics.pipeline import OWNER_NAMES, ZERO, OwnerDeals, deals_by_owner, display_name
+from people.names import name_from_parts
+from sales.metrics.pipeline import OWNER_NAMES, ZERO, OwnerDeals, deals_by_owner
 from sales.metrics.scope import (
     Scope,
     Sources,
@@ -62,7 +63,7 @@ def activities_by_owner(sources: Sources, scope: Scope) -> tuple[OwnerActivities
     return tuple(
         OwnerActivities(
             owner_id=r["owner"],
-            name=display_name(*(r[n] for n in OWNER_NAMES)),
+            name=name_from_parts(*(r[n] for n in OWNER_NAMES)),
             kind=r["kind"],
             planned=r["planned"],
             done=r["done"],

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
+from people.names import display_name
 from people.visibility import is_admin, is_manager, visible_people
 from sales.metrics.pipeline import weighted
 from sales.metrics.scope import cents
@@ -150,7 +151,7 @@ def _owner_choices(user) -> list[tuple[int, str]] | None:
     """The reps a manager (or admin) may filter by; ``None`` for a rep, who sees only their own."""
     if not (is_admin(user) or is_manager(user)):
         return None
-    return [(u.pk, u.get_full_name() or u.username) for u in visible_people(user)]
+    return [(u.pk, display_name(u)) for u in visible_people(user)]
 
 
 def _positive_int(value: str | None) -> int | None:

@@ -22,6 +22,7 @@ from crm.forms import PICKER_LIMIT
 from crm.htmx import wants_fragment
 from customers.models import Customer
 from people.models import Team
+from people.names import display_name
 from people.visibility import visible_people
 from sales import history
 from sales.actions import create_deal
@@ -341,7 +342,7 @@ def _shown(current: Deal, name: str, value, text: str) -> str:
         return str(stage) if stage else "—"
     if value is not None and value != "":
         if hasattr(value, "get_full_name"):
-            return value.get_full_name() or value.username
+            return display_name(value)
         return str(value)
     return text or "—"
 
