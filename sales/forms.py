@@ -244,14 +244,18 @@ class MoveForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class LostForm(forms.Form):
+class LostReasonForm(forms.Form):
+    """Why a deal was lost; the board's lost zone sends only this (it always acts on the latest copy)."""
+
     reason = forms.CharField(
         label=_("Why was it lost?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    def clean_reason(self) -> str:
-        return self.cleaned_data["reason"].strip()
+
+class LostForm(LostReasonForm):
+    """The reason and the version the user saw, from the deal's page."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 class ProbabilityForm(forms.Form):

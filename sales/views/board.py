@@ -9,7 +9,6 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
 from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from people.names import display_name
 from people.visibility import is_admin, is_manager, visible_people
+from sales.forms import LostReasonForm
 from sales.metrics.pipeline import weighted
 from sales.metrics.scope import cents
 from sales.models import Deal, DealError, Stage
@@ -248,10 +248,6 @@ def _date(value: str) -> datetime.date | None:
         return None
 
 
-class LostForm(forms.Form):
-    reason = forms.CharField(label=_("Why was it lost?"), max_length=1000, strip=True)
-
-
 def _refused(message: str, status: int) -> HttpResponse:
     # Plain text: the board's script shows it with textContent, never as markup.
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
@@ -298,7 +294,7 @@ def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
     deal = _visible_deal(request, pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form = LostForm(request.POST)
+    form = LostReasonForm(request.POST)
     if not form.is_valid():
         return _refused(_("Say why the deal was lost."), 400)
     try:
