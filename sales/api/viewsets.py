@@ -173,9 +173,7 @@ class DealViewSet(
     pagination_class = CrmPagination
 
     def get_queryset(self) -> QuerySet:
-        qs = Deal.objects.visible_to(self.request.user).select_related(
-            "customer", "owner", "stage", "product"
-        )
+        qs = Deal.objects.visible_to(self.request.user).for_display()
         if self.action == "list":
             qs, _applied = filter_deals(
                 qs,

@@ -13,11 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
 from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
+from crm.shortcuts import get_visible_or_404
 from people.names import display_name
 from people.visibility import is_admin, is_manager, visible_people
 from sales.forms import LostReasonForm
@@ -253,13 +254,6 @@ def _refused(message: str, status: int) -> HttpResponse:
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
-def _visible_deal(request: HttpRequest, pk: int) -> Deal:
-    if pk >= 2**63:  # the database driver would overflow instead of finding nothing
-        raise Http404
-    deals = Deal.objects.visible_to(request.user).select_related("customer", "owner", "stage")
-    return get_object_or_404(deals, pk=pk)
-
-
 def _changed(request: HttpRequest, deal: Deal | None) -> HttpResponse:
     """The moved card (or nothing, once lost) and every column header, swapped out of band."""
     today = timezone.localdate()
@@ -274,7 +268,7 @@ def _changed(request: HttpRequest, deal: Deal | None) -> HttpResponse:
 @login_required
 def move_deal(request: HttpRequest, pk: int) -> HttpResponse:
     # The deal is looked up first so another rep's deal answers 404 whatever the method.
-    deal = _visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     key = request.POST.get("stage", "")
@@ -291,7 +285,7 @@ def move_deal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = _visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     form = LostReasonForm(request.POST)

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from crm.forms import PICKER_LIMIT
 from crm.htmx import wants_fragment
+from crm.shortcuts import get_visible_or_404
 from customers.models import Customer
 from people.models import Team
 from people.names import display_name
@@ -59,11 +60,6 @@ COLUMNS = (
     ("expected_close", gettext_lazy("Expected close"), False),
     ("opened_on", gettext_lazy("Opened"), False),
 )
-
-
-def visible_deal(request: HttpRequest, pk: int) -> Deal:
-    deals = Deal.objects.visible_to(request.user).select_related("customer", "owner", "stage", "product")
-    return get_object_or_404(deals, pk=pk)
 
 
 # Filters without a control on the list (they arrive from the dashboard's links), shown as chips.
@@ -173,14 +169,14 @@ def _panel_context(request: HttpRequest, deal: Deal, **extra) -> dict:
 
 @login_required
 def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     return render(request, "sales/deal_detail.html", _panel_context(request, deal))
 
 
 def _respond(request: HttpRequest, pk: int, *, notice: str = "", error: str = "", **forms) -> HttpResponse:
     """The refreshed panel for htmx, else a redirect to the page with the outcome as a message."""
     if wants_fragment(request):
-        deal = visible_deal(request, pk)
+        deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
         context = _panel_context(request, deal, notice=notice, error=error, **forms)
         return render(request, "sales/partials/deal_panel.html", context)
     if error:
@@ -192,7 +188,7 @@ def _respond(request: HttpRequest, pk: int, *, notice: str = "", error: str = ""
 
 def _act(request: HttpRequest, pk: int, form, action: Callable[[Deal, dict], str], form_name: str):
     """Validate ``form``, then run ``action`` on the copy of the deal the user saw (its version)."""
-    deal = visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     if not form.is_valid():
         first = next(iter(form.errors.values()))[0]
         return _respond(request, pk, error=first, **{form_name: form})
@@ -266,7 +262,7 @@ def deal_probability(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def deal_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     form = ActivityForm(request.POST, user=request.user, deal=deal, compact=True, auto_id="act_%s")
     if not form.is_valid():
         if wants_fragment(request):
@@ -349,7 +345,7 @@ def _shown(current: Deal, name: str, value, text: str) -> str:
 
 @login_required
 def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     if request.method != "POST":
         form = DealEditForm(user=request.user, deal=deal, initial=DealEditForm.initial_for(deal))
         return render(request, "sales/deal_form.html", {"form": form, "deal": deal})

@@ -306,6 +306,13 @@ def test_another_reps_deal_answers_404(rep, other_rep_client, url_name, method):
     assert (deal.stage.key, deal.status) == ("lead", Deal.Status.OPEN)
 
 
+@pytest.mark.parametrize("url_name", ["sales:board_move", "sales:board_lost", "sales:deal_detail"])
+def test_a_deal_id_beyond_64_bits_is_not_found(rep_client, url_name):
+    # The id cannot exist; the database must answer "none" rather than overflow.
+    response = rep_client.post(reverse(url_name, args=[2**63]), {"stage": "understand", "reason": "x"})
+    assert response.status_code == 404
+
+
 def test_the_move_and_lost_endpoints_only_take_posts(book, rep_client):
     assert rep_client.get(move_url(book["lead_a"])).status_code == 405
     assert rep_client.get(lost_url(book["lead_a"])).status_code == 405
