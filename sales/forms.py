@@ -4,7 +4,6 @@ Every choice of a record (customer, deal, owner) comes from ``visible_to(user)``
 never offer, or accept, another rep's record.
 """
 
-import datetime
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
@@ -410,7 +409,3 @@ class ActivityDoneForm(forms.Form):
 
     def clean_outcome(self) -> str:
         return " ".join(self.cleaned_data["outcome"].split())
-
-
-def day_start(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())

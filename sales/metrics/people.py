@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from people.names import name_from_parts
 from sales.metrics.pipeline import OWNER_NAMES, ZERO, OwnerDeals, deals_by_owner
@@ -14,6 +14,7 @@ from sales.metrics.scope import (
     activity_q,
     day_bounds,
     deal_q,
+    flag,
     overdue_q,
     ratio,
     slipped_q,
@@ -102,10 +103,6 @@ def activity_summary(sources: Sources, scope: Scope, plan) -> ActivitySummary:
     return summarize_activities(activities_by_owner(sources, scope), plan, sources.activities.model.Kind)
 
 
-def _flag(condition: Q) -> ExpressionWrapper:
-    return ExpressionWrapper(condition, output_field=BooleanField())
-
-
 @dataclass(frozen=True)
 class RiskCounts:
     stale: int
@@ -160,9 +157,9 @@ def risk_list(
     deals = (
         sources.deals.model.objects.filter(pk__in=top)
         .annotate(
-            is_stale=_flag(stale_flag_q(today, stale_days)),
-            is_overdue=_flag(overdue_q(today)),
-            is_slipped=_flag(slipped_q()),
+            is_stale=flag(stale_flag_q(today, stale_days)),
+            is_overdue=flag(overdue_q(today)),
+            is_slipped=flag(slipped_q()),
         )
         .select_related("customer", "owner", "stage")
         .order_by("-amount", "expected_close", "pk")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 CENT = Decimal("0.01")
@@ -164,6 +164,11 @@ def overdue_q(today: datetime.date) -> Q:
 def slipped_q() -> Q:
     """Open deals whose expected close was pushed back after they were opened."""
     return Q(status="open", expected_close__gt=F("original_expected_close"))
+
+
+def flag(condition: Q) -> ExpressionWrapper:
+    """``condition`` as a true/false column, to say why a listed deal is at risk."""
+    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 def day_bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:

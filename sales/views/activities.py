@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from crm.htmx import wants_fragment
 from customers.models import Customer
 from people.visibility import visible_people
-from sales.forms import ActivityDoneForm, ActivityForm, can_assign, day_start
+from sales.forms import ActivityDoneForm, ActivityForm, can_assign
+from sales.metrics import day_bounds
 from sales.models import Activity, Deal
 
 SECTION_LIMIT = 25
@@ -43,7 +44,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     owner_id, people = _owner_filter(request)
     now = timezone.now()
     today = timezone.localdate()
-    start, end = day_start(today), day_start(today + datetime.timedelta(days=1))
+    start, end = day_bounds(today, today)
     qs = visible_activities(request.user)
     if owner_id is not None:
         qs = qs.filter(owner_id=owner_id)
