@@ -1,8 +1,10 @@
 """Serializers of the API. Related records are accepted only if the requesting user can see them."""
 
+import copy
 import re
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -378,23 +380,18 @@ class SalesPlanSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
     def validate(self, attrs: dict) -> dict:
-        merged = {f: attrs.get(f, getattr(self.instance, f, None)) for f in ("scope", "team", "rep")}
-        start = attrs.get("period_start", getattr(self.instance, "period_start", None))
-        end = attrs.get("period_end", getattr(self.instance, "period_end", None))
-        scope = merged["scope"] or SalesPlan.Scope.COMPANY
-        errors = {}
-        if start and end and end < start:
-            errors["period_end"] = _("The period must end on or after its start.")
-        if scope == SalesPlan.Scope.COMPANY and not is_admin(self.context["request"].user):
-            errors["scope"] = _("Only an admin plans for the whole company.")
-        if scope == SalesPlan.Scope.TEAM and not merged["team"]:
-            errors["team"] = _("Choose the team this plan is for.")
-        if scope == SalesPlan.Scope.REP and not merged["rep"]:
-            errors["rep"] = _("Choose the rep this plan is for.")
-        if scope != SalesPlan.Scope.TEAM and merged["team"]:
-            errors["team"] = _("Only a team plan names a team.")
-        if scope != SalesPlan.Scope.REP and merged["rep"]:
-            errors["rep"] = _("Only a rep plan names a rep.")
+        # The plan as it would be saved, checked by the model's own rules (as the admin checks it);
+        # a copy, so a refused edit leaves the instance as it was read.
+        plan = copy.copy(self.instance) if self.instance is not None else SalesPlan()
+        for name, value in attrs.items():
+            setattr(plan, name, value)
+        try:
+            plan.clean()
+            errors = {}
+        except DjangoValidationError as exc:
+            errors = exc.message_dict
+        if plan.scope == SalesPlan.Scope.COMPANY and not is_admin(self.context["request"].user):
+            errors.setdefault("scope", []).append(_("Only an admin plans for the whole company."))
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
