@@ -20,7 +20,7 @@ from sales.api.authentication import API_AUTHENTICATION
 from sales.api.permissions import PlansAreWrittenByManagers
 from sales.filters import filter_customers, filter_deals
 from sales.history import record_changes, snapshot
-from sales.models import Activity, Deal, DealError, Product, SalesPlan, SalesRecord, Stage, StaleEdit
+from sales.models import Activity, Deal, DealError, Product, SalesPlan, SalesRecord, StaleEdit
 from sales.record_filters import filter_sales_records
 
 
@@ -260,14 +260,8 @@ class DealViewSet(
     )
     @action(detail=True, methods=["post"])
     def won(self, request: Request, *args, **kwargs) -> Response:
-        """Win the deal: move it to the won stage."""
-
-        def win(deal: Deal, data: dict) -> None:
-            if not deal.is_open:
-                raise DealError(_("Only an open deal can be won."))
-            deal.move_to(Stage.objects.filter(kind=Stage.Kind.WON).order_by("order").first(), by=request.user)
-
-        return self._verb(serializers.DealWonSerializer, win)
+        """Win the deal: move it to the won stage (400 if it is not open or no stage wins deals)."""
+        return self._verb(serializers.DealWonSerializer, lambda d, data: d.win(by=request.user))
 
     @extend_schema(
         request=serializers.DealLostSerializer, responses={200: serializers.DealSerializer, **_DEAL_ERRORS}

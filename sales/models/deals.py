@@ -231,6 +231,15 @@ class Deal(models.Model):
     def clear_probability_override(self) -> None:
         self._write(probability=self.stage.default_probability, probability_overridden=False)
 
+    def win(self, *, by, at: datetime.datetime | None = None) -> "StageChange | None":
+        """Move the open deal to the won stage, recording its sale."""
+        if self.status != self.Status.OPEN:
+            raise DealError(_("Only an open deal can be won."))
+        stage = Stage.objects.won().first()
+        if stage is None:
+            raise DealError(_("No stage is set up as the won stage; ask an admin."))
+        return self.move_to(stage, by=by, at=at)
+
     def apply_edit(self, changes: dict, *, version: int) -> None:
         """Save an edit made from the copy at ``version``; refuse it if the deal changed since.
 

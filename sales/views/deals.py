@@ -220,12 +220,7 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def deal_won(request: HttpRequest, pk: int) -> HttpResponse:
     def win(deal: Deal, data: dict) -> str:
-        won_stage = Stage.objects.filter(kind=Stage.Kind.WON).order_by("order").first()
-        if won_stage is None:
-            raise DealError(_("No stage is set up as the won stage; ask an admin."))
-        if deal.status != Deal.Status.OPEN:
-            raise DealError(_("Only an open deal can be won."))
-        deal.move_to(won_stage, by=request.user)
+        deal.win(by=request.user)
         return _("Won! The sale is recorded.")
 
     return _act(request, pk, VersionForm(request.POST), win, "move_form")
