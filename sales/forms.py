@@ -313,11 +313,22 @@ class ActivityForm(forms.ModelForm):
             self.fixed = {}
         for name in self.fixed:
             del self.fields[name]
+        self._limit_choices(customer)
+        if self.instance.pk:
+            self.fields["done"].initial = self.instance.is_done
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = self._layout(compact)
+        if autofocus:
+            autofocus_first(self)
+
+    def _limit_choices(self, customer: Customer | None) -> None:
+        """Offer only visible records: open deals (of ``customer``, if given) and visible customers."""
         if "deal" in self.fields:
             # An activity already on a closed deal keeps it when edited; new links go to open deals.
             keep = Q(pk=self.instance.deal_id) if self.instance.deal_id else Q(pk__in=[])
             deals = (
-                Deal.objects.visible_to(user)
+                Deal.objects.visible_to(self.user)
                 .filter(Q(status=Deal.Status.OPEN) | keep)
                 .select_related("customer")
                 .order_by("title", "pk")
@@ -328,14 +339,15 @@ class ActivityForm(forms.ModelForm):
             limit_choices(self, "deal", "sales:deal_options")
         if "customer" in self.fields:
             self.fields["customer"].queryset = (
-                Customer.objects.visible_to(user).only("pk", "name").order_by("name", "pk")
+                Customer.objects.visible_to(self.user).only("pk", "name").order_by("name", "pk")
             )
             limit_choices(self, "customer", "customers:customer_options")
-        if self.instance.pk:
-            self.fields["done"].initial = self.instance.is_done
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
+
+    def _layout(self, compact: bool) -> Layout:
+        if compact:
+            # A narrow side column: one field per row reads better than squeezed columns.
+            return Layout(*[n for n in self.fields if n != "done"], Field("done"))
+        return Layout(
             Row(Column("kind", css_class="col-md-3"), Column("subject", css_class="col-md-9")),
             Row(
                 *[
@@ -351,11 +363,6 @@ class ActivityForm(forms.ModelForm):
             ),
             "notes",
         )
-        if compact:
-            # A narrow side column: one field per row reads better than squeezed columns.
-            self.helper.layout = Layout(*[n for n in self.fields if n != "done"], Field("done"))
-        if autofocus:
-            autofocus_first(self)
 
     def clean_subject(self) -> str:
         return " ".join(self.cleaned_data["subject"].split())
