@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.forms import autofocus_first, strip_text
 from customers.models import Contact, Customer
 from people.forms import OwnerChoiceField
-from people.visibility import is_admin, is_manager, visible_people
+from people.visibility import is_manager_or_admin, visible_people
 
 
 class CustomerForm(forms.ModelForm):
@@ -38,7 +38,7 @@ class CustomerForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        if is_admin(user) or is_manager(user):
+        if is_manager_or_admin(user):
             self.fields["owner"] = OwnerChoiceField(
                 queryset=visible_people(user), label=_("Owner"), empty_label=None
             )

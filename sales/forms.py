@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.forms import autofocus_first, limit_choices, picker_search
 from customers.models import Customer
 from people.forms import OwnerChoiceField
-from people.visibility import is_admin, is_manager, visible_people
+from people.visibility import is_manager_or_admin, visible_people
 from sales.models import Activity, Deal, Product, Stage, deal_customer_error
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -37,10 +37,6 @@ class CustomerChoiceField(forms.ModelChoiceField):
 class DealChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.title} · {obj.customer.name}"
-
-
-def can_assign(user) -> bool:
-    return is_admin(user) or is_manager(user)
 
 
 class DealForm(forms.Form):
@@ -73,7 +69,7 @@ class DealForm(forms.Form):
         products = Product.objects.visible_to(user)
         keep = Q(pk=deal.product_id) if deal is not None and deal.product_id else Q(pk__in=[])
         self.fields["product"].queryset = products.filter(Q(active=True) | keep)
-        if can_assign(user):
+        if is_manager_or_admin(user):
             self.fields["owner"].queryset = visible_people(user)
             self.initial.setdefault("owner", user.pk)
         else:

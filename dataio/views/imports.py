@@ -27,7 +27,7 @@ from dataio.imports import (
     run_import,
 )
 from dataio.imports.forms import MappingForm, UploadForm
-from people.visibility import is_admin, is_manager
+from people.visibility import is_manager_or_admin
 
 SESSION_KEY = "crm_import"
 KEEP_SECONDS = 2 * 60 * 60
@@ -35,7 +35,7 @@ PROBLEMS_SHOWN = 1000
 
 
 def _check_importer(request: HttpRequest) -> None:
-    if not (is_admin(request.user) or is_manager(request.user)):
+    if not is_manager_or_admin(request.user):
         raise PermissionDenied
 
 

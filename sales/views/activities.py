@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from crm.htmx import wants_fragment
 from customers.models import Customer
-from people.visibility import visible_people
-from sales.forms import ActivityDoneForm, ActivityForm, can_assign
+from people.visibility import is_manager_or_admin, visible_people
+from sales.forms import ActivityDoneForm, ActivityForm
 from sales.metrics import day_bounds
 from sales.models import Activity, Deal
 
@@ -28,7 +28,7 @@ def visible_activities(user):
 
 def _owner_filter(request: HttpRequest) -> tuple[int | None, list]:
     """Managers and admins may look at one person's activities; everyone starts with their own."""
-    if not can_assign(request.user):
+    if not is_manager_or_admin(request.user):
         return request.user.pk, []
     people = list(visible_people(request.user))
     raw = request.GET.get("owner", "")

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.shortcuts import get_visible_or_404
 from people.names import display_name
-from people.visibility import is_admin, is_manager, visible_people
+from people.visibility import is_manager_or_admin, visible_people
 from sales.forms import LostReasonForm
 from sales.metrics.pipeline import weighted
 from sales.metrics.scope import cents
@@ -150,7 +150,7 @@ def _column(stage: Stage, header: dict | None, cards: list[Deal], owner_id: int 
 
 def _owner_choices(user) -> list[tuple[int, str]] | None:
     """The reps a manager (or admin) may filter by; ``None`` for a rep, who sees only their own."""
-    if not (is_admin(user) or is_manager(user)):
+    if not is_manager_or_admin(user):
         return None
     return [(u.pk, display_name(u)) for u in visible_people(user)]
 
@@ -218,7 +218,7 @@ def _board_stage(key: str) -> Stage:
 
 def _request_owner(request: HttpRequest, data) -> int | None:
     # A rep's board is always their own; only managers and admins narrow it to one rep.
-    if not (is_admin(request.user) or is_manager(request.user)):
+    if not is_manager_or_admin(request.user):
         return None
     return _positive_int(data.get("owner"))
 

@@ -20,10 +20,10 @@ from crm.shortcuts import get_visible_or_404
 from customers.forms import ContactForm
 from customers.models import Customer
 from people.models import Team
-from people.visibility import visible_people
+from people.visibility import is_manager_or_admin, visible_people
 from sales import history
 from sales.filters import filter_customers
-from sales.forms import ActivityForm, can_assign
+from sales.forms import ActivityForm
 from sales.models import Deal, SalesRecord
 from sales.sorting import sort_columns
 from sales.timeline import customer_timeline
@@ -63,7 +63,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     )
     for customer in rows:
         customer.open_deals = open_deals.get(customer.pk, 0)
-    assign = can_assign(user)
+    assign = is_manager_or_admin(user)
     context = {
         "page": page,
         "customers": rows,

@@ -24,7 +24,7 @@ from crm.shortcuts import get_visible_or_404
 from customers.models import Customer
 from people.models import Team
 from people.names import display_name
-from people.visibility import visible_people
+from people.visibility import is_manager_or_admin, visible_people
 from sales import history
 from sales.actions import create_deal
 from sales.filters import RISKS, filter_deals
@@ -38,7 +38,6 @@ from sales.forms import (
     MoveForm,
     ProbabilityForm,
     VersionForm,
-    can_assign,
     deal_values,
     same_value,
     sign_values,
@@ -120,7 +119,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     # The totals already counted the rows; reusing that saves the paginator its own COUNT query.
     paginator.count = totals["count"]
     page = paginator.get_page(request.GET.get("page"))
-    assign = can_assign(user)
+    assign = is_manager_or_admin(user)
     context = {
         "page": page,
         "deals": list(page.object_list),
