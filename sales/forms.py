@@ -16,8 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.forms import autofocus_first, limit_choices, picker_search
 from customers.models import Customer
-from people.forms import OwnerChoiceField
-from people.visibility import is_manager_or_admin, visible_people
+from people.forms import OwnerChoiceField, offer_owners
 from sales.models import Activity, Deal, Product, Stage, deal_customer_error
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -69,11 +68,7 @@ class DealForm(forms.Form):
         products = Product.objects.visible_to(user)
         keep = Q(pk=deal.product_id) if deal is not None and deal.product_id else Q(pk__in=[])
         self.fields["product"].queryset = products.filter(Q(active=True) | keep)
-        if is_manager_or_admin(user):
-            self.fields["owner"].queryset = visible_people(user)
-            self.initial.setdefault("owner", user.pk)
-        else:
-            del self.fields["owner"]
+        offer_owners(self, user)
         self.fields["amount"].widget.attrs.update({"step": "0.01", "min": "0"})
         autofocus_first(self)
         self.helper = FormHelper()
