@@ -265,6 +265,15 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+def _deal_and_customer(serializer: serializers.ModelSerializer, attrs: dict) -> tuple:
+    """The deal and customer a record will name (sent, else kept); the deal must be the customer's."""
+    deal = attrs.get("deal", getattr(serializer.instance, "deal", None))
+    customer = attrs.get("customer", getattr(serializer.instance, "customer", None))
+    if error := deal_customer_error(deal, customer):
+        raise serializers.ValidationError({"customer": error})
+    return deal, customer
+
+
 class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
     owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
     deal = VisibleRelatedField(Deal, required=False, allow_null=True)
@@ -290,12 +299,9 @@ class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
     def validate(self, attrs: dict) -> dict:
-        deal = attrs.get("deal", getattr(self.instance, "deal", None))
-        customer = attrs.get("customer", getattr(self.instance, "customer", None))
+        deal, customer = _deal_and_customer(self, attrs)
         if deal is None and customer is None:
             raise serializers.ValidationError(_("Link the activity to a deal or a customer."))
-        if error := deal_customer_error(deal, customer):
-            raise serializers.ValidationError({"customer": error})
         return attrs
 
 
@@ -325,10 +331,7 @@ class SalesRecordSerializer(OwnerNameMixin, serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
     def validate(self, attrs: dict) -> dict:
-        deal = attrs.get("deal", getattr(self.instance, "deal", None))
-        customer = attrs.get("customer", getattr(self.instance, "customer", None))
-        if error := deal_customer_error(deal, customer):
-            raise serializers.ValidationError({"customer": error})
+        _deal_and_customer(self, attrs)
         return attrs
 
 
