@@ -90,6 +90,23 @@ class DealForm(forms.Form):
     def chosen_owner(self):
         return self.cleaned_data.get("owner") or self.user
 
+    def layout(self, *rows: Row, hidden: tuple[str, ...] = ()) -> Layout:
+        """Title and customer, the form's own ``rows``, then owner (if offered), channel and product."""
+        customer = Column(
+            "customer", picker_search("customer", "customers:customer_options"), css_class="col-md-5"
+        )
+        return Layout(
+            Row(Column("title", css_class="col-md-7"), customer),
+            *rows,
+            _thirds(*[n for n in ("owner", "channel", "product") if n in self.fields]),
+            *hidden,
+        )
+
+
+def _thirds(*names: str) -> Row:
+    """A row of fields a third of the width each."""
+    return Row(*[Column(n, css_class="col-md-4") for n in names])
+
 
 class DealCreateForm(DealForm):
     stage = forms.ModelChoiceField(
@@ -111,26 +128,8 @@ class DealCreateForm(DealForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper.layout = Layout(
-            Row(
-                Column("title", css_class="col-md-7"),
-                Column(
-                    "customer", picker_search("customer", "customers:customer_options"), css_class="col-md-5"
-                ),
-            ),
-            Row(
-                Column("amount", css_class="col-md-4"),
-                Column("stage", css_class="col-md-4"),
-                Column("probability", css_class="col-md-4"),
-            ),
-            Row(Column("opened_on", css_class="col-md-4"), Column("expected_close", css_class="col-md-4")),
-            Row(
-                *[
-                    Column(n, css_class="col-md-4")
-                    for n in ("owner", "channel", "product")
-                    if n in self.fields
-                ]
-            ),
+        self.helper.layout = self.layout(
+            _thirds("amount", "stage", "probability"), _thirds("opened_on", "expected_close")
         )
 
 
@@ -142,28 +141,8 @@ class DealEditForm(DealForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper.layout = Layout(
-            Row(
-                Column("title", css_class="col-md-7"),
-                Column(
-                    "customer", picker_search("customer", "customers:customer_options"), css_class="col-md-5"
-                ),
-            ),
-            Row(
-                Column("amount", css_class="col-md-4"),
-                Column("opened_on", css_class="col-md-4"),
-                Column("expected_close", css_class="col-md-4"),
-            ),
-            Row(
-                *[
-                    Column(n, css_class="col-md-4")
-                    for n in ("owner", "channel", "product")
-                    if n in self.fields
-                ]
-            ),
-            "version",
-            "original",
-        )
+        row = _thirds("amount", "opened_on", "expected_close")
+        self.helper.layout = self.layout(row, hidden=("version", "original"))
 
     @staticmethod
     def initial_for(deal: Deal) -> dict:
