@@ -343,36 +343,29 @@ class Command(BaseCommand):
             "activity_ratio": Decimal("0.6"),
         }
         team = Team.objects.get(name="Demo team")
+        # Who each plan is for: (external id suffix, name, scope and target, revenue quota, activities).
+        plans = [
+            ("company", "Company plan", {"scope": SalesPlan.Scope.COMPANY}, "1200000.00", 300),
+            ("team", team.name, {"scope": SalesPlan.Scope.TEAM, "team": team}, "1000000.00", 200),
+            *[
+                (
+                    name,
+                    users[name].get_full_name(),
+                    {"scope": SalesPlan.Scope.REP, "rep": users[name]},
+                    "500000.00",
+                    100,
+                )
+                for name in ("rep1", "rep2")
+            ],
+        ]
         SalesPlan.objects.bulk_create(
-            [
-                SalesPlan(
-                    name=f"Company plan Q{quarter} {start.year}",
-                    scope=SalesPlan.Scope.COMPANY,
-                    revenue_quota=Decimal("1200000.00"),
-                    activities_quota=300,
-                    external_id=f"{PREFIX}plan-company",
-                    **common,
-                ),
-                SalesPlan(
-                    name=f"{team.name} Q{quarter} {start.year}",
-                    scope=SalesPlan.Scope.TEAM,
-                    team=team,
-                    revenue_quota=Decimal("1000000.00"),
-                    activities_quota=200,
-                    external_id=f"{PREFIX}plan-team",
-                    **common,
-                ),
-                *[
-                    SalesPlan(
-                        name=f"{users[name].get_full_name()} Q{quarter} {start.year}",
-                        scope=SalesPlan.Scope.REP,
-                        rep=users[name],
-                        revenue_quota=Decimal("500000.00"),
-                        activities_quota=100,
-                        external_id=f"{PREFIX}plan-{name}",
-                        **common,
-                    )
-                    for name in ("rep1", "rep2")
-                ],
-            ]
+            SalesPlan(
+                name=f"{title} Q{quarter} {start.year}",
+                revenue_quota=Decimal(quota),
+                activities_quota=activities,
+                external_id=f"{PREFIX}plan-{key}",
+                **target,
+                **common,
+            )
+            for key, title, target, quota, activities in plans
         )
