@@ -6,8 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 
-from people.names import name_from_parts
-from sales.metrics.pipeline import OWNER_NAMES, ZERO, OwnerDeals, deals_by_owner
+from sales.metrics.pipeline import OWNER_NAMES, ZERO, OwnerDeals, deals_by_owner, owner_name
 from sales.metrics.scope import (
     Scope,
     Sources,
@@ -64,7 +63,7 @@ def activities_by_owner(sources: Sources, scope: Scope) -> tuple[OwnerActivities
     return tuple(
         OwnerActivities(
             owner_id=r["owner"],
-            name=name_from_parts(*(r[n] for n in OWNER_NAMES)),
+            name=owner_name(r),
             kind=r["kind"],
             planned=r["planned"],
             done=r["done"],

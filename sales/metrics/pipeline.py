@@ -83,6 +83,11 @@ class OwnerDeals:
 OWNER_NAMES = ("owner__first_name", "owner__last_name", "owner__username")
 
 
+def owner_name(row: dict) -> str:
+    """The owner's display name from a row read with ``values(*OWNER_NAMES)``."""
+    return name_from_parts(*(row[n] for n in OWNER_NAMES))
+
+
 def deals_by_owner(
     sources: Sources, scope: Scope, *, today: datetime.date | None = None, stale_days: int | None = None
 ) -> tuple[OwnerDeals, ...]:
@@ -118,7 +123,7 @@ def deals_by_owner(
     return tuple(
         OwnerDeals(
             owner_id=r["owner"],
-            name=name_from_parts(*(r[n] for n in OWNER_NAMES)),
+            name=owner_name(r),
             won_n=r["won_n"],
             won_sum=cents(r["won_sum"] or 0),
             lost_n=r["lost_n"],
