@@ -33,7 +33,8 @@ class StageBook:
             self.by_text.setdefault(s.name.casefold(), s)
         open_stages = [s for s in self.stages if s.is_open]
         self.first = open_stages[0]
-        self.won = next(s for s in self.stages if s.kind == Stage.Kind.WON)
+        # The first won stage, as Stage.objects.won() gives it; None when none is set up.
+        self.won = next((s for s in self.stages if s.kind == Stage.Kind.WON), None)
         # Without a word from the source, a lost deal is taken to have got as far as it could.
         self.lost = self.by_text.get(lost_stage.casefold()) if lost_stage else open_stages[-1]
 
@@ -305,6 +306,9 @@ class DealImporter(KindImporter):
             return None, None
         if status == Deal.Status.WON:
             stage = stage if stage is not None and not stage.is_open else book.won
+            if stage is None:
+                row.fail("stage", _("No stage is set up as the won stage; ask an admin."))
+                return None, None
         elif stage is None:
             stage = book.lost if status == Deal.Status.LOST else book.first
         elif not stage.is_open:
