@@ -28,6 +28,19 @@ EDITABLE = ("title", "customer", "owner", "amount", "opened_on", "expected_close
 WATCHED = (*EDITABLE, "stage", "status", "probability")
 
 
+def _probability(**kwargs) -> forms.DecimalField:
+    """A deal's probability in per cent, optional: without one the stage's default applies."""
+    return forms.DecimalField(
+        label=_("Probability (%)"),
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        **kwargs,
+    )
+
+
 class CustomerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.name
@@ -116,15 +129,7 @@ class DealCreateForm(DealForm):
         empty_label=None,
         help_text=_("Where the deal enters the pipeline."),
     )
-    probability = forms.DecimalField(
-        label=_("Probability (%)"),
-        min_value=Decimal("0"),
-        max_value=Decimal("100"),
-        max_digits=5,
-        decimal_places=2,
-        required=False,
-        help_text=_("Leave empty to use the stage's default."),
-    )
+    probability = _probability(help_text=_("Leave empty to use the stage's default."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -228,14 +233,7 @@ class LostForm(LostReasonForm):
 
 
 class ProbabilityForm(forms.Form):
-    probability = forms.DecimalField(
-        label=_("Probability (%)"),
-        min_value=Decimal("0"),
-        max_value=Decimal("100"),
-        max_digits=5,
-        decimal_places=2,
-        required=False,
-    )
+    probability = _probability()
     clear = forms.BooleanField(required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 

@@ -164,19 +164,24 @@ class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DealCreateSerializer(serializers.ModelSerializer):
-    customer = VisibleRelatedField(Customer)
-    owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
-    stage = StageKeyField(required=False, help_text=_("Stage key; the first open stage by default."))
-    probability = serializers.DecimalField(
+def _probability(help_text: str) -> serializers.DecimalField:
+    """A deal's probability in per cent, optional: without one the stage's default applies."""
+    return serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
         min_value=0,
         max_value=100,
         required=False,
         allow_null=True,
-        help_text=_("Set to override the stage's default probability."),
+        help_text=help_text,
     )
+
+
+class DealCreateSerializer(serializers.ModelSerializer):
+    customer = VisibleRelatedField(Customer)
+    owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
+    stage = StageKeyField(required=False, help_text=_("Stage key; the first open stage by default."))
+    probability = _probability(_("Set to override the stage's default probability."))
     product = VisibleRelatedField(Product, required=False, allow_null=True)
 
     class Meta:
@@ -207,14 +212,8 @@ class DealEditSerializer(serializers.ModelSerializer):
     customer = VisibleRelatedField(Customer)
     owner = VisibleOwnerField()
     product = VisibleRelatedField(Product, required=False, allow_null=True)
-    probability = serializers.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        min_value=0,
-        max_value=100,
-        required=False,
-        allow_null=True,
-        help_text=_("A number overrides the stage's default probability; null goes back to the default."),
+    probability = _probability(
+        _("A number overrides the stage's default probability; null goes back to the default.")
     )
 
     class Meta:
