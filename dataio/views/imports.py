@@ -94,13 +94,21 @@ def _mapping_form(request: HttpRequest, state: dict, data: bytes) -> tuple[Mappi
     return form, table
 
 
-@login_required
-def import_map(request: HttpRequest) -> HttpResponse:
+def _uploaded(request: HttpRequest) -> tuple[dict, bytes] | HttpResponse:
+    """The importer's pending upload, or the redirect to the upload step."""
     _check_importer(request)
     pending = _pending(request)
     if pending is None:
         messages.info(request, _("Upload a file to import first."))
         return redirect("dataio:import_upload")
+    return pending
+
+
+@login_required
+def import_map(request: HttpRequest) -> HttpResponse:
+    pending = _uploaded(request)
+    if isinstance(pending, HttpResponse):
+        return pending
     state, data = pending
     form, table = _mapping_form(request, state, data)
     if request.method == "POST":
@@ -126,11 +134,9 @@ def import_map(request: HttpRequest) -> HttpResponse:
 
 def _run_mapped(request: HttpRequest, *, dry_run: bool) -> tuple[dict, Mapping, ImportReport] | HttpResponse:
     """Run the pending upload with its mapping, or redirect to the step still missing."""
-    _check_importer(request)
-    pending = _pending(request)
-    if pending is None:
-        messages.info(request, _("Upload a file to import first."))
-        return redirect("dataio:import_upload")
+    pending = _uploaded(request)
+    if isinstance(pending, HttpResponse):
+        return pending
     state, data = pending
     try:
         mapping = Mapping.from_dict(state["mapping"])
