@@ -3,12 +3,12 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from crm.forms import autofocus_first, strip_text
 from customers.models import Contact, Customer
-from people.forms import OwnerChoiceField
-from people.visibility import is_admin, is_manager, visible_people
+from people.forms import OwnerChoiceField, offer_owners
 
 
 class CustomerForm(forms.ModelForm):
@@ -35,17 +35,12 @@ class CustomerForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
+    owner = OwnerChoiceField(label=_("Owner"), queryset=get_user_model().objects.none(), empty_label=None)
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        if is_admin(user) or is_manager(user):
-            self.fields["owner"] = OwnerChoiceField(
-                queryset=visible_people(user), label=_("Owner"), empty_label=None
-            )
-            if not self.instance.pk:
-                self.initial.setdefault("owner", user.pk)
-        else:
-            del self.fields["owner"]
+        offer_owners(self, user)
         self.fields["need"].widget.attrs.update({"min": "0", "step": "0.01"})
         autofocus_first(self)
         self.helper = FormHelper()

@@ -25,6 +25,11 @@ def is_manager(user) -> bool:
     return cached
 
 
+def is_manager_or_admin(user) -> bool:
+    """Who may look beyond their own book: assign owners, narrow pages to a rep, import, plan."""
+    return is_admin(user) or is_manager(user)
+
+
 def visible_owners(user):
     """A queryset of the ids of the users whose records ``user`` may see (``None`` means all)."""
     if is_admin(user):

@@ -1,4 +1,4 @@
-"""Fast inserts for large loads (demo data, imports) where ``bulk_create``'s per-value compilation
+"""Fast inserts for the demo data (``seed_demo``), where ``bulk_create``'s per-value compilation
 dominates: SQLite caps a statement at 999 parameters, so ``bulk_create`` compiles a new statement
 every ~60 rows. Here one parameterised INSERT is prepared per model and run with ``executemany``.
 

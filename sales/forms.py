@@ -4,7 +4,6 @@ Every choice of a record (customer, deal, owner) comes from ``visible_to(user)``
 never offer, or accept, another rep's record.
 """
 
-import datetime
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
@@ -17,8 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.forms import autofocus_first, limit_choices, picker_search
 from customers.models import Customer
-from people.forms import OwnerChoiceField
-from people.visibility import is_admin, is_manager, visible_people
+from people.forms import OwnerChoiceField, offer_owners
 from sales.models import Activity, Deal, Product, Stage, deal_customer_error
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -30,6 +28,19 @@ EDITABLE = ("title", "customer", "owner", "amount", "opened_on", "expected_close
 WATCHED = (*EDITABLE, "stage", "status", "probability")
 
 
+def _probability(**kwargs) -> forms.DecimalField:
+    """A deal's probability in per cent, optional: without one the stage's default applies."""
+    return forms.DecimalField(
+        label=_("Probability (%)"),
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        **kwargs,
+    )
+
+
 class CustomerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.name
@@ -38,10 +49,6 @@ class CustomerChoiceField(forms.ModelChoiceField):
 class DealChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.title} · {obj.customer.name}"
-
-
-def can_assign(user) -> bool:
-    return is_admin(user) or is_manager(user)
 
 
 class DealForm(forms.Form):
@@ -74,11 +81,7 @@ class DealForm(forms.Form):
         products = Product.objects.visible_to(user)
         keep = Q(pk=deal.product_id) if deal is not None and deal.product_id else Q(pk__in=[])
         self.fields["product"].queryset = products.filter(Q(active=True) | keep)
-        if can_assign(user):
-            self.fields["owner"].queryset = visible_people(user)
-            self.initial.setdefault("owner", user.pk)
-        else:
-            del self.fields["owner"]
+        offer_owners(self, user)
         self.fields["amount"].widget.attrs.update({"step": "0.01", "min": "0"})
         autofocus_first(self)
         self.helper = FormHelper()
@@ -100,6 +103,23 @@ class DealForm(forms.Form):
     def chosen_owner(self):
         return self.cleaned_data.get("owner") or self.user
 
+    def layout(self, *rows: Row, hidden: tuple[str, ...] = ()) -> Layout:
+        """Title and customer, the form's own ``rows``, then owner (if offered), channel and product."""
+        customer = Column(
+            "customer", picker_search("customer", "customers:customer_options"), css_class="col-md-5"
+        )
+        return Layout(
+            Row(Column("title", css_class="col-md-7"), customer),
+            *rows,
+            _thirds(*[n for n in ("owner", "channel", "product") if n in self.fields]),
+            *hidden,
+        )
+
+
+def _thirds(*names: str) -> Row:
+    """A row of fields a third of the width each."""
+    return Row(*[Column(n, css_class="col-md-4") for n in names])
+
 
 class DealCreateForm(DealForm):
     stage = forms.ModelChoiceField(
@@ -109,38 +129,12 @@ class DealCreateForm(DealForm):
         empty_label=None,
         help_text=_("Where the deal enters the pipeline."),
     )
-    probability = forms.DecimalField(
-        label=_("Probability (%)"),
-        min_value=Decimal("0"),
-        max_value=Decimal("100"),
-        max_digits=5,
-        decimal_places=2,
-        required=False,
-        help_text=_("Leave empty to use the stage's default."),
-    )
+    probability = _probability(help_text=_("Leave empty to use the stage's default."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper.layout = Layout(
-            Row(
-                Column("title", css_class="col-md-7"),
-                Column(
-                    "customer", picker_search("customer", "customers:customer_options"), css_class="col-md-5"
-                ),
-            ),
-            Row(
-                Column("amount", css_class="col-md-4"),
-                Column("stage", css_class="col-md-4"),
-                Column("probability", css_class="col-md-4"),
-            ),
-            Row(Column("opened_on", css_class="col-md-4"), Column("expected_close", css_class="col-md-4")),
-            Row(
-                *[
-                    Column(n, css_class="col-md-4")
-                    for n in ("owner", "channel", "product")
-                    if n in self.fields
-                ]
-            ),
+        self.helper.layout = self.layout(
+            _thirds("amount", "stage", "probability"), _thirds("opened_on", "expected_close")
         )
 
 
@@ -152,28 +146,8 @@ class DealEditForm(DealForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper.layout = Layout(
-            Row(
-                Column("title", css_class="col-md-7"),
-                Column(
-                    "customer", picker_search("customer", "customers:customer_options"), css_class="col-md-5"
-                ),
-            ),
-            Row(
-                Column("amount", css_class="col-md-4"),
-                Column("opened_on", css_class="col-md-4"),
-                Column("expected_close", css_class="col-md-4"),
-            ),
-            Row(
-                *[
-                    Column(n, css_class="col-md-4")
-                    for n in ("owner", "channel", "product")
-                    if n in self.fields
-                ]
-            ),
-            "version",
-            "original",
-        )
+        row = _thirds("amount", "opened_on", "expected_close")
+        self.helper.layout = self.layout(row, hidden=("version", "original"))
 
     @staticmethod
     def initial_for(deal: Deal) -> dict:
@@ -244,25 +218,22 @@ class MoveForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class LostForm(forms.Form):
+class LostReasonForm(forms.Form):
+    """Why a deal was lost; the board's lost zone sends only this (it always acts on the latest copy)."""
+
     reason = forms.CharField(
         label=_("Why was it lost?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    def clean_reason(self) -> str:
-        return self.cleaned_data["reason"].strip()
+
+class LostForm(LostReasonForm):
+    """The reason and the version the user saw, from the deal's page."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 class ProbabilityForm(forms.Form):
-    probability = forms.DecimalField(
-        label=_("Probability (%)"),
-        min_value=Decimal("0"),
-        max_value=Decimal("100"),
-        max_digits=5,
-        decimal_places=2,
-        required=False,
-    )
+    probability = _probability()
     clear = forms.BooleanField(required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -310,11 +281,22 @@ class ActivityForm(forms.ModelForm):
             self.fixed = {}
         for name in self.fixed:
             del self.fields[name]
+        self._limit_choices(customer)
+        if self.instance.pk:
+            self.fields["done"].initial = self.instance.is_done
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = self._layout(compact)
+        if autofocus:
+            autofocus_first(self)
+
+    def _limit_choices(self, customer: Customer | None) -> None:
+        """Offer only visible records: open deals (of ``customer``, if given) and visible customers."""
         if "deal" in self.fields:
             # An activity already on a closed deal keeps it when edited; new links go to open deals.
             keep = Q(pk=self.instance.deal_id) if self.instance.deal_id else Q(pk__in=[])
             deals = (
-                Deal.objects.visible_to(user)
+                Deal.objects.visible_to(self.user)
                 .filter(Q(status=Deal.Status.OPEN) | keep)
                 .select_related("customer")
                 .order_by("title", "pk")
@@ -325,14 +307,15 @@ class ActivityForm(forms.ModelForm):
             limit_choices(self, "deal", "sales:deal_options")
         if "customer" in self.fields:
             self.fields["customer"].queryset = (
-                Customer.objects.visible_to(user).only("pk", "name").order_by("name", "pk")
+                Customer.objects.visible_to(self.user).only("pk", "name").order_by("name", "pk")
             )
             limit_choices(self, "customer", "customers:customer_options")
-        if self.instance.pk:
-            self.fields["done"].initial = self.instance.is_done
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
+
+    def _layout(self, compact: bool) -> Layout:
+        if compact:
+            # A narrow side column: one field per row reads better than squeezed columns.
+            return Layout(*[n for n in self.fields if n != "done"], Field("done"))
+        return Layout(
             Row(Column("kind", css_class="col-md-3"), Column("subject", css_class="col-md-9")),
             Row(
                 *[
@@ -348,11 +331,6 @@ class ActivityForm(forms.ModelForm):
             ),
             "notes",
         )
-        if compact:
-            # A narrow side column: one field per row reads better than squeezed columns.
-            self.helper.layout = Layout(*[n for n in self.fields if n != "done"], Field("done"))
-        if autofocus:
-            autofocus_first(self)
 
     def clean_subject(self) -> str:
         return " ".join(self.cleaned_data["subject"].split())
@@ -406,7 +384,3 @@ class ActivityDoneForm(forms.Form):
 
     def clean_outcome(self) -> str:
         return " ".join(self.cleaned_data["outcome"].split())
-
-
-def day_start(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())

@@ -32,7 +32,8 @@ class StageBook:
             self.by_text.setdefault(s.name.casefold(), s)
         open_stages = [s for s in self.stages if s.is_open]
         self.first = open_stages[0]
-        self.won = next(s for s in self.stages if s.kind == Stage.Kind.WON)
+        # The first won stage, as Stage.objects.won() gives it; None when none is set up.
+        self.won = next((s for s in self.stages if s.kind == Stage.Kind.WON), None)
         # Without a word from the source, a lost deal is taken to have got as far as it could.
         self.lost = self.by_text.get(lost_stage.casefold()) if lost_stage else open_stages[-1]
 
@@ -176,25 +177,19 @@ class DealImporter(KindImporter):
         return None
 
     def values(self, row: Row, ext: str | None) -> DealValues | None:
-        mapped = self.ctx.mapping.fields
         title = row.value("title")
         customer = row.value("customer")
-        fallback = self.ctx.user
-        if customer is not None and customer.owner_id:
-            fallback = self.user(customer.owner_id)
-        owner = self.owner(row, fallback=fallback)
-        if customer is not None and customer.pk is None and not customer.owner_id and owner is not None:
-            customer.owner = owner  # a customer this import adds belongs to its first deal's owner
-        amount = row.value("amount") if "amount" in mapped else None
+        owner = self.deal_owner(row, customer)
+        amount = row.mapped_value("amount")
         stage, status = self.stage_and_status(row)
-        probability = row.value("probability") if "probability" in mapped else None
-        opened_on = row.value("opened_on") if "opened_on" in mapped else None
-        closed_on = row.value("closed_on") if "closed_on" in mapped else None
-        expected_close = row.value("expected_close") if "expected_close" in mapped else None
-        entered = row.value("stage_entered_on") if "stage_entered_on" in mapped else None
-        lost_reason = (row.value("lost_reason") if "lost_reason" in mapped else None) or ""
-        product = row.value("product") if "product" in mapped else None
-        channel = row.value("channel") if "channel" in mapped else None
+        probability = row.mapped_value("probability")
+        opened_on = row.mapped_value("opened_on")
+        closed_on = row.mapped_value("closed_on")
+        expected_close = row.mapped_value("expected_close")
+        entered = row.mapped_value("stage_entered_on")
+        lost_reason = row.mapped_value("lost_reason") or ""
+        product = row.mapped_value("product")
+        channel = row.mapped_value("channel")
         if status is None or row.problems:
             return None
         if status == Deal.Status.OPEN:
@@ -204,22 +199,7 @@ class DealImporter(KindImporter):
             return None
         if status == Deal.Status.LOST and not lost_reason:
             row.fail("lost_reason", _("A lost deal needs a reason (map a column or give a default)."))
-        opened_on = opened_on or closed_on or self.today
-        if closed_on and opened_on > closed_on:
-            if self.ctx.mapping.opened_after_close == "use_close_date":
-                self.report.warnings.append(
-                    Problem(
-                        row.number,
-                        row.column("opened_on"),
-                        _("Opened after it closed; opened on the close date."),
-                    )
-                )
-                opened_on = closed_on
-            else:
-                row.fail(
-                    "opened_on",
-                    _("Opened on %(o)s, after it closed on %(c)s.") % {"o": opened_on, "c": closed_on},
-                )
+        opened_on = self.opening_day(row, opened_on or closed_on or self.today, closed_on)
         if entered and not (opened_on <= entered <= (closed_on or entered)):
             row.fail("stage_entered_on", _("The stage was entered outside the deal's open dates."))
         return DealValues(
@@ -239,6 +219,31 @@ class DealImporter(KindImporter):
             product=product,
             external_id=ext,
         )
+
+    def deal_owner(self, row: Row, customer):
+        """The row's owner, by default the customer's (or the importing user's)."""
+        fallback = self.ctx.user
+        if customer is not None and customer.owner_id:
+            fallback = self.user(customer.owner_id)
+        owner = self.owner(row, fallback=fallback)
+        if customer is not None and customer.pk is None and not customer.owner_id and owner is not None:
+            customer.owner = owner  # a customer this import adds belongs to its first deal's owner
+        return owner
+
+    def opening_day(
+        self, row: Row, opened_on: datetime.date, closed_on: datetime.date | None
+    ) -> datetime.date:
+        """The opening day; one after the close is moved to it or refused, as the mapping says."""
+        if not closed_on or opened_on <= closed_on:
+            return opened_on
+        if self.ctx.mapping.opened_after_close == "use_close_date":
+            warning = _("Opened after it closed; opened on the close date.")
+            self.report.warnings.append(Problem(row.number, row.column("opened_on"), warning))
+            return closed_on
+        row.fail(
+            "opened_on", _("Opened on %(o)s, after it closed on %(c)s.") % {"o": opened_on, "c": closed_on}
+        )
+        return opened_on
 
     def stage_and_status(self, row: Row) -> tuple[Stage | None, str | None]:
         book = self.book
@@ -267,8 +272,8 @@ class DealImporter(KindImporter):
         if "status" in mapped and row.text("status"):
             status = row.value("status")
         elif "is_won" in mapped or "is_closed" in mapped:
-            won = row.value("is_won") if "is_won" in mapped else None
-            closed = row.value("is_closed") if "is_closed" in mapped else None
+            won = row.mapped_value("is_won")
+            closed = row.mapped_value("is_closed")
             if won and closed is False:
                 row.fail("is_closed", _("A won deal is closed."))
             elif won:
@@ -290,6 +295,9 @@ class DealImporter(KindImporter):
             return None, None
         if status == Deal.Status.WON:
             stage = stage if stage is not None and not stage.is_open else book.won
+            if stage is None:
+                row.fail("stage", _("No stage is set up as the won stage; ask an admin."))
+                return None, None
         elif stage is None:
             stage = book.lost if status == Deal.Status.LOST else book.first
         elif not stage.is_open:

@@ -117,6 +117,10 @@ class Row:
             value = _translate(fm.values, value)
         return value or fm.default
 
+    def mapped_value(self, name: str):
+        """``value(name)`` if the mapping fills field ``name``; ``None`` for a field it leaves out."""
+        return self.value(name) if name in self.ctx.mapping.fields else None
+
     def value(self, name: str):
         """The typed value of field ``name``; ``None`` when blank or when it fails (failure noted)."""
         fdef: FieldDef = self.ctx.defs[name]

@@ -36,9 +36,9 @@ class SalesPlanImporter(_SimpleImporter):
         mapped = self.ctx.mapping.fields
         ext, existing = self.external_id(row)
         values = self.simple_values(row)
-        team = row.value("team") if "team" in mapped else None
-        rep = row.value("rep") if "rep" in mapped else None
-        scope = row.value("scope") if "scope" in mapped else None
+        team = row.mapped_value("team")
+        rep = row.mapped_value("rep")
+        scope = row.mapped_value("scope")
         scope = scope or (
             SalesPlan.Scope.REP if rep else SalesPlan.Scope.TEAM if team else SalesPlan.Scope.COMPANY
         )

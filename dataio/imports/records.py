@@ -47,9 +47,8 @@ class _SimpleImporter(KindImporter):
 
     def owner_and_links(self, row: Row, existing) -> tuple:
         """Deal, customer and owner of a row; the customer and owner default to the deal's."""
-        mapped = self.ctx.mapping.fields
-        deal = row.value("deal") if "deal" in mapped else None
-        customer = row.value("customer") if "customer" in mapped else None
+        deal = row.mapped_value("deal")
+        customer = row.mapped_value("customer")
         if customer is None and deal is not None and not row.problems_for("customer"):
             customer = deal.customer
         fallback = self.ctx.user
@@ -121,7 +120,7 @@ class ActivityImporter(_SimpleImporter):
             for name in ("kind", "subject", "notes", "due_at", "done_at", "outcome")
             if name in mapped
         }
-        done = row.value("done") if "done" in mapped else None
+        done = row.mapped_value("done")
         if done and not values.get("done_at"):
             # Done without a date: it was done when it was due, or (with no due date either) now.
             values["done_at"] = values.get("due_at") or timezone.now()

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from dataio.imports import (
     KIND_LABELS,
+    ImportReport,
     Mapping,
     MappingError,
     ReadError,
@@ -27,7 +28,7 @@ from dataio.imports import (
     run_import,
 )
 from dataio.imports.forms import MappingForm, UploadForm
-from people.visibility import is_admin, is_manager
+from people.visibility import is_manager_or_admin
 
 SESSION_KEY = "crm_import"
 KEEP_SECONDS = 2 * 60 * 60
@@ -35,7 +36,7 @@ PROBLEMS_SHOWN = 1000
 
 
 def _check_importer(request: HttpRequest) -> None:
-    if not (is_admin(request.user) or is_manager(request.user)):
+    if not is_manager_or_admin(request.user):
         raise PermissionDenied
 
 
@@ -93,13 +94,21 @@ def _mapping_form(request: HttpRequest, state: dict, data: bytes) -> tuple[Mappi
     return form, table
 
 
-@login_required
-def import_map(request: HttpRequest) -> HttpResponse:
+def _uploaded(request: HttpRequest) -> tuple[dict, bytes] | HttpResponse:
+    """The importer's pending upload, or the redirect to the upload step."""
     _check_importer(request)
     pending = _pending(request)
     if pending is None:
         messages.info(request, _("Upload a file to import first."))
         return redirect("dataio:import_upload")
+    return pending
+
+
+@login_required
+def import_map(request: HttpRequest) -> HttpResponse:
+    pending = _uploaded(request)
+    if isinstance(pending, HttpResponse):
+        return pending
     state, data = pending
     form, table = _mapping_form(request, state, data)
     if request.method == "POST":
@@ -123,28 +132,26 @@ def import_map(request: HttpRequest) -> HttpResponse:
     return render(request, "dataio/import_map.html", context)
 
 
-def _mapped_upload(request: HttpRequest) -> tuple[dict, bytes, Mapping] | HttpResponse:
-    """The pending upload with its mapping, or the redirect to the step still missing."""
-    pending = _pending(request)
-    if pending is None:
-        messages.info(request, _("Upload a file to import first."))
-        return redirect("dataio:import_upload")
+def _run_mapped(request: HttpRequest, *, dry_run: bool) -> tuple[dict, Mapping, ImportReport] | HttpResponse:
+    """Run the pending upload with its mapping, or redirect to the step still missing."""
+    pending = _uploaded(request)
+    if isinstance(pending, HttpResponse):
+        return pending
     state, data = pending
     try:
-        return state, data, Mapping.from_dict(state["mapping"])
+        mapping = Mapping.from_dict(state["mapping"])
     except MappingError as exc:
         messages.error(request, str(exc))
         return redirect("dataio:import_map")
+    return state, mapping, run_import(data, state["filename"], mapping, user=request.user, dry_run=dry_run)
 
 
 @login_required
 def import_preview(request: HttpRequest) -> HttpResponse:
-    _check_importer(request)
-    ready = _mapped_upload(request)
-    if isinstance(ready, HttpResponse):
-        return ready
-    state, data, mapping = ready
-    report = run_import(data, state["filename"], mapping, user=request.user, dry_run=True)
+    ran = _run_mapped(request, dry_run=True)
+    if isinstance(ran, HttpResponse):
+        return ran
+    state, mapping, report = ran
     context = {
         "state": state,
         "report": report,
@@ -159,12 +166,10 @@ def import_preview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def import_commit(request: HttpRequest) -> HttpResponse:
-    _check_importer(request)
-    ready = _mapped_upload(request)
-    if isinstance(ready, HttpResponse):
-        return ready
-    state, data, mapping = ready
-    report = run_import(data, state["filename"], mapping, user=request.user)
+    ran = _run_mapped(request, dry_run=False)
+    if isinstance(ran, HttpResponse):
+        return ran
+    state, _mapping, report = ran
     if not report.committed:
         messages.error(request, report.summary())
         return redirect("dataio:import_preview")

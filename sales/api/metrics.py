@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from crm.filters import MAX_ID
 from people.models import Team
-from people.visibility import is_admin, is_manager, visible_owners
+from people.visibility import is_manager_or_admin, visible_owners
 from sales.api.authentication import API_AUTHENTICATION
 from sales.dashboard.filters import EARLIEST, LATEST, preset_period
 from sales.metrics import Scope, overview, visible_sources
@@ -56,7 +56,7 @@ class MetricsQuerySerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         texts = {k: attrs.get(k, "").replace("\x00", "").strip() for k in ("region", "channel", "category")}
-        if not (is_admin(user) or is_manager(user)):
+        if not is_manager_or_admin(user):
             # A rep's dashboard is their own book, with their own plan; the API says the same.
             return {"scope": Scope(start, end, owner_id=user.pk, **texts)}
         return {"scope": Scope(start, end, team_id=team, owner_id=owner, **texts)}

@@ -2,7 +2,7 @@
 
 from rest_framework import permissions
 
-from people.visibility import is_admin, is_manager
+from people.visibility import is_admin, is_manager, is_manager_or_admin
 
 
 class PlansAreWrittenByManagers(permissions.BasePermission):
@@ -15,7 +15,7 @@ class PlansAreWrittenByManagers(permissions.BasePermission):
         if request.method != "POST":
             return True
         user = request.user
-        return bool(user and user.is_authenticated and (is_admin(user) or is_manager(user)))
+        return bool(user and user.is_authenticated and is_manager_or_admin(user))
 
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in permissions.SAFE_METHODS:

@@ -1,8 +1,10 @@
 """Serializers of the API. Related records are accepted only if the requesting user can see them."""
 
+import copy
 import re
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -10,6 +12,7 @@ from rest_framework.validators import UniqueValidator
 
 from customers.models import Contact, Customer
 from people.models import Team
+from people.names import display_name
 from people.visibility import is_admin, visible_owners
 from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, deal_customer_error
 
@@ -87,16 +90,12 @@ def _unique_external_id(model) -> dict:
     return {"validators": [UniqueValidator(model.objects.all(), message=EXTERNAL_ID_TAKEN)]}
 
 
-def _name(user) -> str:
-    return (user.get_full_name() or user.username) if user else ""
-
-
 class OwnerNameMixin(serializers.Serializer):
     owner_name = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.CharField())
     def get_owner_name(self, obj) -> str:
-        return _name(obj.owner)
+        return display_name(obj.owner)
 
 
 class CustomerSerializer(OwnerNameMixin, serializers.ModelSerializer):
@@ -177,21 +176,26 @@ class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DealCreateSerializer(serializers.ModelSerializer):
-    customer = VisibleRelatedField(Customer)
-    owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
-    stage = StageKeyField(
-        required=False, help_text=_("Key of an open stage; the first open stage by default.")
-    )
-    probability = serializers.DecimalField(
+def _probability(help_text: str) -> serializers.DecimalField:
+    """A deal's probability in per cent, optional: without one the stage's default applies."""
+    return serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
         min_value=0,
         max_value=100,
         required=False,
         allow_null=True,
-        help_text=_("Set to override the stage's default probability."),
+        help_text=help_text,
     )
+
+
+class DealCreateSerializer(serializers.ModelSerializer):
+    customer = VisibleRelatedField(Customer)
+    owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
+    stage = StageKeyField(
+        required=False, help_text=_("Key of an open stage; the first open stage by default.")
+    )
+    probability = _probability(_("Set to override the stage's default probability."))
     product = VisibleRelatedField(Product, required=False, allow_null=True)
 
     class Meta:
@@ -232,14 +236,8 @@ class DealEditSerializer(serializers.ModelSerializer):
     customer = VisibleRelatedField(Customer)
     owner = VisibleOwnerField()
     product = VisibleRelatedField(Product, required=False, allow_null=True)
-    probability = serializers.DecimalField(
-        max_digits=5,
-        decimal_places=2,
-        min_value=0,
-        max_value=100,
-        required=False,
-        allow_null=True,
-        help_text=_("A number overrides the stage's default probability; null goes back to the default."),
+    probability = _probability(
+        _("A number overrides the stage's default probability; null goes back to the default.")
     )
 
     class Meta:
@@ -290,6 +288,15 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+def _deal_and_customer(serializer: serializers.ModelSerializer, attrs: dict) -> tuple:
+    """The deal and customer a record will name (sent, else kept); the deal must be the customer's."""
+    deal = attrs.get("deal", getattr(serializer.instance, "deal", None))
+    customer = attrs.get("customer", getattr(serializer.instance, "customer", None))
+    if error := deal_customer_error(deal, customer):
+        raise serializers.ValidationError({"customer": error})
+    return deal, customer
+
+
 class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
     owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
     deal = VisibleRelatedField(Deal, required=False, allow_null=True)
@@ -316,12 +323,9 @@ class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
     def validate(self, attrs: dict) -> dict:
-        deal = attrs.get("deal", getattr(self.instance, "deal", None))
-        customer = attrs.get("customer", getattr(self.instance, "customer", None))
+        deal, customer = _deal_and_customer(self, attrs)
         if deal is None and customer is None:
             raise serializers.ValidationError(_("Link the activity to a deal or a customer."))
-        if error := deal_customer_error(deal, customer):
-            raise serializers.ValidationError({"customer": error})
         return attrs
 
 
@@ -364,10 +368,7 @@ class SalesRecordSerializer(OwnerNameMixin, serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
     def validate(self, attrs: dict) -> dict:
-        deal = attrs.get("deal", getattr(self.instance, "deal", None))
-        customer = attrs.get("customer", getattr(self.instance, "customer", None))
-        if error := deal_customer_error(deal, customer):
-            raise serializers.ValidationError({"customer": error})
+        _deal_and_customer(self, attrs)
         return attrs
 
 
@@ -420,23 +421,18 @@ class SalesPlanSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
     def validate(self, attrs: dict) -> dict:
-        merged = {f: attrs.get(f, getattr(self.instance, f, None)) for f in ("scope", "team", "rep")}
-        start = attrs.get("period_start", getattr(self.instance, "period_start", None))
-        end = attrs.get("period_end", getattr(self.instance, "period_end", None))
-        scope = merged["scope"] or SalesPlan.Scope.COMPANY
-        errors = {}
-        if start and end and end < start:
-            errors["period_end"] = _("The period must end on or after its start.")
-        if scope == SalesPlan.Scope.COMPANY and not is_admin(self.context["request"].user):
-            errors["scope"] = _("Only an admin plans for the whole company.")
-        if scope == SalesPlan.Scope.TEAM and not merged["team"]:
-            errors["team"] = _("Choose the team this plan is for.")
-        if scope == SalesPlan.Scope.REP and not merged["rep"]:
-            errors["rep"] = _("Choose the rep this plan is for.")
-        if scope != SalesPlan.Scope.TEAM and merged["team"]:
-            errors["team"] = _("Only a team plan names a team.")
-        if scope != SalesPlan.Scope.REP and merged["rep"]:
-            errors["rep"] = _("Only a rep plan names a rep.")
+        # The plan as it would be saved, checked by the model's own rules (as the admin checks it);
+        # a copy, so a refused edit leaves the instance as it was read.
+        plan = copy.copy(self.instance) if self.instance is not None else SalesPlan()
+        for name, value in attrs.items():
+            setattr(plan, name, value)
+        try:
+            plan.clean()
+            errors = {}
+        except DjangoValidationError as exc:
+            errors = exc.message_dict
+        if plan.scope == SalesPlan.Scope.COMPANY and not is_admin(self.context["request"].user):
+            errors.setdefault("scope", []).append(_("Only an admin plans for the whole company."))
         if errors:
             raise serializers.ValidationError(errors)
         return attrs

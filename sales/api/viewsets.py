@@ -23,7 +23,7 @@ from sales.filters.customers import CustomerFilterSet
 from sales.filters.deals import DealFilterSet
 from sales.filters.plans import SalesPlanFilterSet
 from sales.filters.records import SalesRecordFilterSet
-from sales.models import Activity, Deal, DealError, Product, SalesPlan, SalesRecord, Stage, StaleEdit
+from sales.models import Activity, Deal, DealError, Product, SalesPlan, SalesRecord, StaleEdit
 
 
 class Conflict(APIException):
@@ -176,9 +176,7 @@ class DealViewSet(
     filterset_class = DealFilterSet
 
     def get_queryset(self) -> QuerySet:
-        return Deal.objects.visible_to(self.request.user).select_related(
-            "customer", "owner", "stage", "product"
-        )
+        return Deal.objects.visible_to(self.request.user).for_display()
 
     def _input(self, serializer_class, **kwargs):
         serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
@@ -253,14 +251,8 @@ class DealViewSet(
     )
     @action(detail=True, methods=["post"])
     def won(self, request: Request, *args, **kwargs) -> Response:
-        """Win the deal: move it to the won stage."""
-
-        def win(deal: Deal, data: dict) -> None:
-            if not deal.is_open:
-                raise DealError(_("Only an open deal can be won."))
-            deal.move_to(Stage.objects.filter(kind=Stage.Kind.WON).order_by("order").first(), by=request.user)
-
-        return self._verb(serializers.DealWonSerializer, win)
+        """Win the deal: move it to the won stage (400 if it is not open or no stage wins deals)."""
+        return self._verb(serializers.DealWonSerializer, lambda d, data: d.win(by=request.user))
 
     @extend_schema(
         request=serializers.DealLostSerializer, responses={200: serializers.DealSerializer, **_DEAL_ERRORS}

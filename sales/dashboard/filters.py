@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from people.models import Team
 from people.names import display_name
-from people.visibility import is_admin, is_manager, visible_people
+from people.visibility import is_admin, is_manager_or_admin, visible_people
 from sales.metrics import Scope
 from sales.metrics.scope import add_months
 from sales.models import Product
@@ -60,7 +60,7 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, data: QueryDict, *, user, today: datetime.date, sources):
         self.user, self.today = user, today
-        self.sees_others = is_admin(user) or is_manager(user)
+        self.sees_others = is_manager_or_admin(user)
         teams = list(Team.objects.visible_to(user).values_list("pk", "name")) if self.sees_others else []
         data = data.copy()
         data.setdefault("period", "quarter")

@@ -52,7 +52,16 @@ from sales.metrics.pipeline import (
     time_in_stage,
     won_trend,
 )
-from sales.metrics.scope import Scope, Sources, overdue_q, slipped_q, stale_q, visible_sources
+from sales.metrics.scope import (
+    Scope,
+    Sources,
+    day_bounds,
+    flag,
+    overdue_q,
+    slipped_q,
+    stale_q,
+    visible_sources,
+)
 
 __all__ = [
     "ActivityKindRow",
@@ -76,6 +85,7 @@ __all__ = [
     "activities_by_owner",
     "activity_summary",
     "count_risks",
+    "day_bounds",
     "deals_by_owner",
     "rank_reps",
     "stage_flow",
@@ -87,6 +97,7 @@ __all__ = [
     "compute_indicators",
     "deal_summary",
     "elapsed_share",
+    "flag",
     "forecast",
     "funnel",
     "indicators_for",

@@ -4,15 +4,16 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from sales.metrics.pipeline import OWNER_NAMES, ZERO, OwnerDeals, deals_by_owner, display_name
+from sales.metrics.pipeline import OWNER_NAMES, ZERO, OwnerDeals, deals_by_owner, owner_name
 from sales.metrics.scope import (
     Scope,
     Sources,
     activity_q,
     day_bounds,
     deal_q,
+    flag,
     overdue_q,
     ratio,
     slipped_q,
@@ -62,7 +63,7 @@ def activities_by_owner(sources: Sources, scope: Scope) -> tuple[OwnerActivities
     return tuple(
         OwnerActivities(
             owner_id=r["owner"],
-            name=display_name(*(r[n] for n in OWNER_NAMES)),
+            name=owner_name(r),
             kind=r["kind"],
             planned=r["planned"],
             done=r["done"],
@@ -99,10 +100,6 @@ def summarize_activities(rows: tuple[OwnerActivities, ...], plan, kinds) -> Acti
 
 def activity_summary(sources: Sources, scope: Scope, plan) -> ActivitySummary:
     return summarize_activities(activities_by_owner(sources, scope), plan, sources.activities.model.Kind)
-
-
-def _flag(condition: Q) -> ExpressionWrapper:
-    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 @dataclass(frozen=True)
@@ -159,9 +156,9 @@ def risk_list(
     deals = (
         sources.deals.model.objects.filter(pk__in=top)
         .annotate(
-            is_stale=_flag(stale_flag_q(today, stale_days)),
-            is_overdue=_flag(overdue_q(today)),
-            is_slipped=_flag(slipped_q()),
+            is_stale=flag(stale_flag_q(today, stale_days)),
+            is_overdue=flag(overdue_q(today)),
+            is_slipped=flag(slipped_q()),
         )
         .select_related("customer", "owner", "stage")
         .order_by("-amount", "expected_close", "pk")

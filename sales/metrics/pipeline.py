@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Lag, TruncMonth
 
+from people.names import name_from_parts
 from sales.metrics.scope import (
     Scope,
     Sources,
@@ -82,8 +83,9 @@ class OwnerDeals:
 OWNER_NAMES = ("owner__first_name", "owner__last_name", "owner__username")
 
 
-def display_name(first: str, last: str, username: str) -> str:
-    return f"{first} {last}".strip() or username
+def owner_name(row: dict) -> str:
+    """The owner's display name from a row read with ``values(*OWNER_NAMES)``."""
+    return name_from_parts(*(row[n] for n in OWNER_NAMES))
 
 
 def deals_by_owner(
@@ -121,7 +123,7 @@ def deals_by_owner(
     return tuple(
         OwnerDeals(
             owner_id=r["owner"],
-            name=display_name(*(r[n] for n in OWNER_NAMES)),
+            name=owner_name(r),
             won_n=r["won_n"],
             won_sum=cents(r["won_sum"] or 0),
             lost_n=r["lost_n"],

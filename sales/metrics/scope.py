@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 CENT = Decimal("0.01")
@@ -80,38 +80,36 @@ def owner_q(scope: Scope, path: str = "owner") -> Q:
     return q
 
 
+def _scope_q(scope: Scope, owner: str, **texts: str) -> Q:
+    """``owner_q`` and, for each of the scope's texts that is set, a case-insensitive match at its path."""
+    q = owner_q(scope, owner)
+    for name, path in texts.items():
+        if value := getattr(scope, name):
+            q &= Q(**{f"{path}__iexact": value})
+    return q
+
+
 def customer_q(scope: Scope, prefix: str = "") -> Q:
     """Customers by owner, team, region and channel; never by period (a need is a standing estimate)."""
-    q = owner_q(scope, f"{prefix}owner")
-    if scope.region:
-        q &= Q(**{f"{prefix}region__iexact": scope.region})
-    if scope.channel:
-        q &= Q(**{f"{prefix}channel__iexact": scope.channel})
-    return q
+    return _scope_q(scope, f"{prefix}owner", region=f"{prefix}region", channel=f"{prefix}channel")
 
 
 def deal_q(scope: Scope, prefix: str = "") -> Q:
     """Deals by owner, team, their customer's region, their own channel and their product's category."""
-    q = owner_q(scope, f"{prefix}owner")
-    if scope.region:
-        q &= Q(**{f"{prefix}customer__region__iexact": scope.region})
-    if scope.channel:
-        q &= Q(**{f"{prefix}channel__iexact": scope.channel})
-    if scope.category:
-        q &= Q(**{f"{prefix}product__category__iexact": scope.category})
-    return q
+    return _scope_q(
+        scope,
+        f"{prefix}owner",
+        region=f"{prefix}customer__region",
+        channel=f"{prefix}channel",
+        category=f"{prefix}product__category",
+    )
 
 
 def record_q(scope: Scope) -> Q:
     """Sales records the way the sales-record list filters them: region and channel of the customer."""
-    q = owner_q(scope)
-    if scope.region:
-        q &= Q(customer__region__iexact=scope.region)
-    if scope.channel:
-        q &= Q(customer__channel__iexact=scope.channel)
-    if scope.category:
-        q &= Q(product__category__iexact=scope.category)
-    return q
+    return _scope_q(
+        scope, "owner", region="customer__region", channel="customer__channel", category="product__category"
+    )
 
 
 def activity_q(scope: Scope) -> Q:
@@ -164,6 +162,11 @@ def overdue_q(today: datetime.date) -> Q:
 def slipped_q() -> Q:
     """Open deals whose expected close was pushed back after they were opened."""
     return Q(status="open", expected_close__gt=F("original_expected_close"))
+
+
+def flag(condition: Q) -> ExpressionWrapper:
+    """``condition`` as a true/false column, to say why a listed deal is at risk."""
+    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 def day_bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:

@@ -16,6 +16,10 @@ class StageQuerySet(models.QuerySet):
     def open(self) -> "StageQuerySet":
         return self.filter(kind=Stage.Kind.OPEN)
 
+    def won(self) -> "StageQuerySet":
+        """The stages that win a deal, in process order; winning goes to the first."""
+        return self.filter(kind=Stage.Kind.WON).order_by("order")
+
 
 class Stage(Tracked):
     """A step of the sales process; the six defaults are seeded by a migration."""

@@ -49,6 +49,10 @@ class DealQuerySet(models.QuerySet):
     def closing_between(self, start: datetime.date, end: datetime.date) -> "DealQuerySet":
         return self.filter(expected_close__gte=start, expected_close__lte=end)
 
+    def for_display(self) -> "DealQuerySet":
+        """With what a deal's page, card and API answer show beside it, in the same query."""
+        return self.select_related("customer", "owner", "stage", "product")
+
     def search(self, text: str) -> "DealQuerySet":
         text = text.strip()
         if not text:
@@ -235,6 +239,15 @@ class Deal(Tracked):
 
     def clear_probability_override(self) -> None:
         self._write(probability=self.stage.default_probability, probability_overridden=False)
+
+    def win(self, *, by, at: datetime.datetime | None = None) -> "StageChange | None":
+        """Move the open deal to the won stage, recording its sale."""
+        if self.status != self.Status.OPEN:
+            raise DealError(_("Only an open deal can be won."))
+        stage = Stage.objects.won().first()
+        if stage is None:
+            raise DealError(_("No stage is set up as the won stage; ask an admin."))
+        return self.move_to(stage, by=by, at=at)
 
     def apply_edit(self, changes: dict, *, version: int) -> None:
         """Save an edit made from the copy at ``version``; refuse it if the deal changed since.

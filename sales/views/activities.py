@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 from crm.htmx import wants_fragment
 from customers.models import Customer
 from people.names import display_name
-from people.visibility import visible_people
+from people.visibility import is_manager_or_admin, visible_people
 from sales.filters.activities import ActivityFilterSet
-from sales.forms import ActivityDoneForm, ActivityForm, can_assign, day_start
+from sales.forms import ActivityDoneForm, ActivityForm
+from sales.metrics import day_bounds
 from sales.models import Activity, Deal
 
 SECTION_LIMIT = 25
@@ -30,7 +31,7 @@ def visible_activities(user):
 
 def _owner_filter(request: HttpRequest) -> tuple[int | None, list]:
     """Managers and admins may look at one person's activities; everyone starts with their own."""
-    if not can_assign(request.user):
+    if not is_manager_or_admin(request.user):
         return request.user.pk, []
     people = list(visible_people(request.user))
     raw = request.GET.get("owner", "")
@@ -70,7 +71,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
     filters, people = _filters(request)
     now = timezone.now()
     today = timezone.localdate()
-    start, end = day_start(today), day_start(today + datetime.timedelta(days=1))
+    start, end = day_bounds(today, today)
     qs = filters.qs
     sections = [
         ("overdue", _("Overdue"), qs.overdue(now).filter(due_at__lt=start).order_by("due_at", "pk")),

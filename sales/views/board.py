@@ -9,18 +9,20 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.validators import slug_re
 from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
 from crm.filters import MAX_ID
-from people.visibility import is_admin, is_manager, visible_people
+from crm.shortcuts import get_visible_or_404
+from people.names import display_name
+from people.visibility import is_manager_or_admin, visible_people
+from sales.forms import LostReasonForm
 from sales.metrics.pipeline import weighted
 from sales.metrics.scope import cents
 from sales.models import Deal, DealError, Stage
@@ -149,9 +151,9 @@ def _column(stage: Stage, header: dict | None, cards: list[Deal], owner_id: int 
 
 def _owner_choices(user) -> list[tuple[int, str]] | None:
     """The reps a manager (or admin) may filter by; ``None`` for a rep, who sees only their own."""
-    if not (is_admin(user) or is_manager(user)):
+    if not is_manager_or_admin(user):
         return None
-    return [(u.pk, u.get_full_name() or u.username) for u in visible_people(user)]
+    return [(u.pk, display_name(u)) for u in visible_people(user)]
 
 
 def _positive_int(value: str | None) -> int | None:
@@ -217,7 +219,7 @@ def _board_stage(key: str) -> Stage:
 
 def _request_owner(request: HttpRequest, data) -> int | None:
     # A rep's board is always their own; only managers and admins narrow it to one rep.
-    if not (is_admin(request.user) or is_manager(request.user)):
+    if not is_manager_or_admin(request.user):
         return None
     return _positive_int(data.get("owner"))
 
@@ -248,20 +250,9 @@ def _date(value: str) -> datetime.date | None:
         return None
 
 
-class LostForm(forms.Form):
-    reason = forms.CharField(label=_("Why was it lost?"), max_length=1000, strip=True)
-
-
 def _refused(message: str, status: int) -> HttpResponse:
     # Plain text: the board's script shows it with textContent, never as markup.
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-
-
-def _visible_deal(request: HttpRequest, pk: int) -> Deal:
-    if pk > MAX_ID:
-        raise Http404
-    deals = Deal.objects.visible_to(request.user).select_related("customer", "owner", "stage")
-    return get_object_or_404(deals, pk=pk)
 
 
 def _changed(request: HttpRequest, deal: Deal | None) -> HttpResponse:
@@ -278,7 +269,7 @@ def _changed(request: HttpRequest, deal: Deal | None) -> HttpResponse:
 @login_required
 def move_deal(request: HttpRequest, pk: int) -> HttpResponse:
     # The deal is looked up first so another rep's deal answers 404 whatever the method.
-    deal = _visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     key = request.POST.get("stage", "")
@@ -295,10 +286,10 @@ def move_deal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = _visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form = LostForm(request.POST)
+    form = LostReasonForm(request.POST)
     if not form.is_valid():
         return _refused(_("Say why the deal was lost."), 400)
     try:

@@ -21,9 +21,9 @@ from customers.forms import ContactForm
 from customers.models import Customer
 from history.readable import history_for
 from people.models import Team
-from people.visibility import visible_people
+from people.visibility import is_manager_or_admin, visible_people
 from sales.filters.customers import CustomerFilterSet
-from sales.forms import ActivityForm, can_assign
+from sales.forms import ActivityForm
 from sales.models import Deal, SalesRecord
 from sales.recommend.store import suggestions_for
 from sales.sorting import sort_columns
@@ -66,7 +66,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     )
     for customer in rows:
         customer.open_deals = open_deals.get(customer.pk, 0)
-    assign = can_assign(user)
+    assign = is_manager_or_admin(user)
     owners = list(visible_people(user)) if assign else []
     teams = list(Team.objects.visible_to(user)) if assign else []
     context = {

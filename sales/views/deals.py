@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,10 +19,12 @@ from django.views.decorators.http import require_POST
 
 from crm.forms import PICKER_LIMIT
 from crm.htmx import wants_fragment
+from crm.shortcuts import get_visible_or_404
 from customers.models import Customer
 from history.readable import history_for
 from people.models import Team
-from people.visibility import visible_people
+from people.names import display_name
+from people.visibility import is_manager_or_admin, visible_people
 from sales.actions import create_deal
 from sales.filters.deals import DealFilterSet
 from sales.forms import (
@@ -35,7 +37,6 @@ from sales.forms import (
     MoveForm,
     ProbabilityForm,
     VersionForm,
-    can_assign,
     deal_values,
     same_value,
     sign_values,
@@ -58,11 +59,6 @@ COLUMNS = (
     ("expected_close", gettext_lazy("Expected close"), False),
     ("opened_on", gettext_lazy("Opened"), False),
 )
-
-
-def visible_deal(request: HttpRequest, pk: int) -> Deal:
-    deals = Deal.objects.visible_to(request.user).select_related("customer", "owner", "stage", "product")
-    return get_object_or_404(deals, pk=pk)
 
 
 # The filter bar, in order; the owner and team selects only for those who see others' deals.
@@ -117,7 +113,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     # The totals already counted the rows; reusing that saves the paginator its own COUNT query.
     paginator.count = totals["count"]
     page = paginator.get_page(request.GET.get("page"))
-    assign = can_assign(user)
+    assign = is_manager_or_admin(user)
     owners = list(visible_people(user)) if assign else []
     teams = list(Team.objects.visible_to(user)) if assign else []
     context = {
@@ -167,14 +163,14 @@ def _panel_context(request: HttpRequest, deal: Deal, **extra) -> dict:
 
 @login_required
 def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     return render(request, "sales/deal_detail.html", _panel_context(request, deal))
 
 
 def _respond(request: HttpRequest, pk: int, *, notice: str = "", error: str = "", **forms) -> HttpResponse:
     """The refreshed panel for htmx, else a redirect to the page with the outcome as a message."""
     if wants_fragment(request):
-        deal = visible_deal(request, pk)
+        deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
         context = _panel_context(request, deal, notice=notice, error=error, **forms)
         return render(request, "sales/partials/deal_panel.html", context)
     if error:
@@ -186,7 +182,7 @@ def _respond(request: HttpRequest, pk: int, *, notice: str = "", error: str = ""
 
 def _act(request: HttpRequest, pk: int, form, action: Callable[[Deal, dict], str], form_name: str):
     """Validate ``form``, then run ``action`` on the copy of the deal the user saw (its version)."""
-    deal = visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     if not form.is_valid():
         first = next(iter(form.errors.values()))[0]
         return _respond(request, pk, error=first, **{form_name: form})
@@ -218,12 +214,7 @@ def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def deal_won(request: HttpRequest, pk: int) -> HttpResponse:
     def win(deal: Deal, data: dict) -> str:
-        won_stage = Stage.objects.filter(kind=Stage.Kind.WON).order_by("order").first()
-        if won_stage is None:
-            raise DealError(_("No stage is set up as the won stage; ask an admin."))
-        if deal.status != Deal.Status.OPEN:
-            raise DealError(_("Only an open deal can be won."))
-        deal.move_to(won_stage, by=request.user)
+        deal.win(by=request.user)
         return _("Won! The sale is recorded.")
 
     return _act(request, pk, VersionForm(request.POST), win, "move_form")
@@ -256,7 +247,7 @@ def deal_probability(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def deal_log_activity(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     form = ActivityForm(request.POST, user=request.user, deal=deal, compact=True, auto_id="act_%s")
     if not form.is_valid():
         if wants_fragment(request):
@@ -332,14 +323,14 @@ def _shown(current: Deal, name: str, value, text: str) -> str:
         return str(stage) if stage else "—"
     if value is not None and value != "":
         if hasattr(value, "get_full_name"):
-            return value.get_full_name() or value.username
+            return display_name(value)
         return str(value)
     return text or "—"
 
 
 @login_required
 def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    deal = visible_deal(request, pk)
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
     if request.method != "POST":
         form = DealEditForm(user=request.user, deal=deal, initial=DealEditForm.initial_for(deal))
         return render(request, "sales/deal_form.html", {"form": form, "deal": deal})

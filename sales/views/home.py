@@ -1,37 +1,30 @@
 """My day: the rep's home page - today's tasks, overdue tasks and their deals that need attention."""
 
-import datetime
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from sales.forms import day_start
-from sales.metrics import overdue_q, slipped_q, stale_q
+from sales.metrics import day_bounds, flag, overdue_q, slipped_q, stale_q
 from sales.models import Activity, Deal
 from sales.recommend.store import strongest_for
 
 LIMIT = 25
 
 
-def _flag(condition: Q) -> ExpressionWrapper:
-    return ExpressionWrapper(condition, output_field=BooleanField())
-
-
 @login_required
 def my_day(request: HttpRequest) -> HttpResponse:
     user, now, today = request.user, timezone.now(), timezone.localdate()
-    start, end = day_start(today), day_start(today + datetime.timedelta(days=1))
+    start, end = day_bounds(today, today)
     # "My" day: the user's own work, even for a manager who may see the team's.
     mine = Activity.objects.visible_to(user).filter(owner=user).select_related("deal", "customer", "owner")
     stale, overdue, slipped = stale_q(today, settings.CRM_STALE_DAYS), overdue_q(today), slipped_q()
     deals = Deal.objects.visible_to(user).filter(owner=user).open()
     attention = (
         deals.filter(stale | overdue | slipped)
-        .annotate(is_stale=_flag(stale), is_overdue=_flag(overdue), is_slipped=_flag(slipped))
+        .annotate(is_stale=flag(stale), is_overdue=flag(overdue), is_slipped=flag(slipped))
         .select_related("customer", "stage")
         .order_by("expected_close", "-amount", "pk")
     )

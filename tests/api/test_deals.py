@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from history.models import ChangeLog
-from sales.models import Deal, SalesRecord, StageChange
+from sales.models import Deal, SalesRecord, Stage, StageChange
 from tests.factories import CustomerFactory, DealFactory, ProductFactory
 
 
@@ -164,6 +164,16 @@ def test_winning_a_lost_deal_is_refused_with_the_rule(api, rep):
     response = api.post(f"/api/deals/{deal.pk}/won/", {}, format="json")
     assert response.status_code == 400
     assert "open deal" in response.data["detail"]
+
+
+def test_winning_when_no_stage_wins_deals_is_refused_with_400_and_changes_nothing(api, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep)
+    Stage.objects.filter(kind=Stage.Kind.WON).update(kind=Stage.Kind.AFTER_SALE)
+    response = api.post(f"/api/deals/{deal.pk}/won/", {}, format="json")
+    assert response.status_code == 400
+    assert response.data["detail"] == "No stage is set up as the won stage; ask an admin."
+    deal.refresh_from_db()
+    assert (deal.status, deal.stage.key, deal.stage_changes.count()) == ("open", "lead", 1)
 
 
 def test_losing_a_deal_needs_a_reason(api, rep):

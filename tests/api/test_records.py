@@ -217,3 +217,29 @@ def test_a_manager_changes_the_plan_of_a_rep_in_their_team(manager_api, rep):
     assert response.status_code == 200
     plan.refresh_from_db()
     assert plan.target_ratio == Decimal("0.7")
+
+
+def test_the_api_refuses_a_plan_the_model_refuses_with_the_models_messages(admin_api, team, rep):
+    body = {
+        "name": "Q1",
+        "period_start": "2025-01-01",
+        "period_end": "2025-03-31",
+        "scope": "team",
+        "rep": rep.pk,
+        "target_ratio": "0.5",
+        "activity_ratio": "0.6",
+    }
+    response = admin_api.post("/api/plans/", body, format="json")
+    assert response.status_code == 400
+    assert response.data["team"] == ["Choose the team this plan is for."]
+    assert response.data["rep"] == ["Only a rep plan names a rep."]
+
+
+def test_a_refused_plan_edit_changes_nothing(manager_api, rep):
+    plan = SalesPlanFactory(scope=SalesPlan.Scope.REP, rep=rep)
+    response = manager_api.patch(f"/api/plans/{plan.pk}/", {"scope": "team"}, format="json")
+    assert response.status_code == 400
+    assert response.data["team"] == ["Choose the team this plan is for."]
+    assert response.data["rep"] == ["Only a rep plan names a rep."]
+    plan.refresh_from_db()
+    assert (plan.scope, plan.rep) == (SalesPlan.Scope.REP, rep)

@@ -128,6 +128,20 @@ def test_the_report_names_every_bad_row_with_its_column_and_reason(owners, admin
     assert Deal.objects.count() == 0
 
 
+def test_without_a_won_stage_a_won_row_is_refused_with_the_reason_and_open_deals_still_import(
+    owners, admin_user
+):
+    Stage.objects.filter(kind=Stage.Kind.WON).update(kind=Stage.Kind.AFTER_SALE)
+    header = "Ref,Deal,Company,Rep,Value,Stage,Won,Opened,Closed,Expected close,Lost because,Product\r\n"
+    open_row = "R-1,Open one,Acme,alice,100,Proposal,,2025-01-01,,2025-03-01,,\r\n"
+    won_row = "R-2,Won one,Acme,alice,100,,1,2025-01-01,2025-02-01,,,\r\n"
+    report = _import(header + open_row + won_row, admin_user)
+    assert [(p.row, p.column) for p in report.problems] == [(3, "Stage")]
+    assert "No stage is set up as the won stage" in report.problems[0].reason
+    assert _import(header + open_row, admin_user).committed
+    assert list(Deal.objects.values_list("title", "status")) == [("Open one", "open")]
+
+
 def test_a_dry_run_checks_everything_and_writes_nothing(owners, admin_user):
     report = _import(deals_text(), admin_user, dry_run=True)
     assert (report.ok, report.created, report.committed) == (True, 10, False)

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from sales.models import Deal, StageChange
-from tests.factories import RepFactory, TeamFactory
 from tests.dataio.imports_helpers import DEALS_MAPPING, deals_text
+from tests.factories import RepFactory, TeamFactory
 
 ACTIVITIES_MAPPING = {
     "kind": "activities",

@@ -290,6 +290,15 @@ def test_marking_a_deal_lost_records_the_reason_and_takes_it_off_the_board(book,
     assert (lead.count, lead.amount) == (1, Decimal("3000.00"))
 
 
+def test_the_lost_zone_takes_a_reason_as_long_as_the_deal_page_does(book, rep_client):
+    deal = book["lead_a"]
+    assert rep_client.post(lost_url(deal), {"reason": "x" * 2001}).status_code == 400
+    response = rep_client.post(lost_url(deal), {"reason": "x" * 2000})
+    assert response.status_code == 200
+    deal.refresh_from_db()
+    assert (deal.status, len(deal.lost_reason)) == (Deal.Status.LOST, 2000)
+
+
 def test_a_won_deal_cannot_be_dropped_on_the_lost_zone(book, rep_client):
     response = rep_client.post(lost_url(book["won"]), {"reason": "Changed their mind"})
     assert response.status_code == 409
@@ -305,6 +314,13 @@ def test_another_reps_deal_answers_404(rep, other_rep_client, url_name, method):
     assert response.status_code == 404
     deal.refresh_from_db()
     assert (deal.stage.key, deal.status) == ("lead", Deal.Status.OPEN)
+
+
+@pytest.mark.parametrize("url_name", ["sales:board_move", "sales:board_lost", "sales:deal_detail"])
+def test_a_deal_id_beyond_64_bits_is_not_found(rep_client, url_name):
+    # The id cannot exist; the database must answer "none" rather than overflow.
+    response = rep_client.post(reverse(url_name, args=[2**63]), {"stage": "understand", "reason": "x"})
+    assert response.status_code == 404
 
 
 def test_the_move_and_lost_endpoints_only_take_posts(book, rep_client):

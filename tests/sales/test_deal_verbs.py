@@ -161,3 +161,15 @@ def test_stage_changes_cannot_be_rewritten(deal):
         change.save()
     with pytest.raises(DealError):
         change.delete()
+
+
+def test_winning_moves_an_open_deal_to_the_first_won_stage(deal, rep):
+    change = deal.win(by=rep)
+    assert (deal.status, deal.stage.key, change.to_stage.key) == (Deal.Status.WON, "buy", "buy")
+    assert SalesRecord.objects.filter(deal=deal).exists()
+
+
+def test_only_an_open_deal_can_be_won(deal, rep):
+    deal.mark_lost("Budget cut", by=rep)
+    with pytest.raises(DealError, match="Only an open deal can be won."):
+        deal.win(by=rep)

@@ -178,6 +178,15 @@ def test_marking_won_moves_to_the_buy_stage_and_records_the_sale(rep_client, rep
     assert SalesRecord.objects.get(deal=deal).amount == Decimal("2500.00")
 
 
+def test_marking_won_when_no_stage_wins_deals_says_so_and_changes_nothing(rep_client, rep):
+    deal = deal_of(rep)
+    Stage.objects.filter(kind=Stage.Kind.WON).update(kind=Stage.Kind.AFTER_SALE)
+    response = rep_client.post(url("deal_won", deal), {"version": deal.version}, headers=HTMX)
+    assert "No stage is set up as the won stage; ask an admin." in response.content.decode()
+    deal.refresh_from_db()
+    assert (deal.status, deal.stage.key) == ("open", "lead")
+
+
 def test_marking_lost_needs_a_reason_and_keeps_the_stage(rep_client, rep):
     deal = deal_of(rep, stage="choose")
     response = rep_client.post(url("deal_lost", deal), {"reason": " ", "version": deal.version}, headers=HTMX)

@@ -107,6 +107,135 @@ def customer_names(rng: random.Random, count: int) -> list[str]:
     return names
 
 
+CHANGE_FIELDS = [
+    "deal_id", "from_stage_id", "to_stage_id", "status", "changed_at", "changed_by_id", "amount",
+    "probability", "expected_close",
+]  # fmt: skip
+RECORD_FIELDS = [
+    "customer_id", "owner_id", "deal_id", "product_id", "amount", "sold_on", "note", "external_id",
+    "created_at",
+]  # fmt: skip
+ACTIVITY_FIELDS = [
+    "kind", "subject", "notes", "deal_id", "customer_id", "owner_id", "due_at", "done_at", "outcome",
+    "external_id", "created_at",
+]  # fmt: skip
+
+
+def _at(day: datetime.date, hour: int = 10) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=timezone.get_current_timezone())
+
+
+def _draw_deal(rng, i: int, customers, products, order, today, days: int) -> tuple[Deal, list]:
+    """Deal number ``i`` (unsaved) and the stages it went through, as (stage, day) pairs."""
+    customer = customers[rng.randrange(len(customers))]
+    product = rng.choice(products)
+    opened = today - datetime.timedelta(days=rng.randrange(0, days))
+    amount = (product.list_price * rng.randrange(1, 12)).quantize(Decimal("0.01"))
+    steps, status, stage, closed_on = _draw_path(rng, order, opened, today)
+    expected = closed_on or today + datetime.timedelta(days=rng.randrange(-25, 100))
+    original = expected - datetime.timedelta(days=rng.randrange(10, 40)) if rng.random() < 0.2 else expected
+    deal = Deal(
+        customer=customer,
+        title=f"{product.name} for {customer.name}",
+        owner_id=customer.owner_id,
+        amount=amount,
+        stage=stage,
+        probability=stage.default_probability,
+        status=status,
+        lost_reason=rng.choice(LOST_REASONS) if status == Deal.Status.LOST else "",
+        opened_on=opened,
+        expected_close=expected,
+        original_expected_close=original,
+        closed_on=closed_on,
+        channel=customer.channel,
+        product=product,
+        external_id=f"{PREFIX}deal-{i + 1}",
+    )
+    return deal, steps
+
+
+def _draw_path(rng, order, opened: datetime.date, today: datetime.date) -> tuple:
+    """How far a deal opened on ``opened`` got: its steps, status, stage and closing day."""
+    age = (today - opened).days
+    roll = rng.random()
+    # Young deals are still being worked; by half a year most deals have been decided.
+    still_open = age < 20 or (roll < 0.3 and age < 200) or roll < 0.05
+    if not still_open and roll < 0.68:
+        cycle = rng.randrange(10, max(11, min(age, 120)))
+        closed = opened + datetime.timedelta(days=cycle)
+        path = order[: 4 + rng.choice([0, 0, 1, 2])]
+        steps = [
+            (stage, opened + datetime.timedelta(days=cycle * n // 3)) for n, stage in enumerate(path[:4])
+        ]
+        steps += [
+            (stage, min(today, closed + datetime.timedelta(days=15 * n)))
+            for n, stage in enumerate(path[4:], start=1)
+        ]
+        return steps, Deal.Status.WON, path[-1], closed
+    reached = rng.randrange(1, 4)
+    if still_open:
+        steps = [
+            (stage, opened + datetime.timedelta(days=age * n // 3)) for n, stage in enumerate(order[:reached])
+        ]
+        return steps, Deal.Status.OPEN, order[reached - 1], None
+    cycle = rng.randrange(5, max(6, min(age, 90)))
+    closed = opened + datetime.timedelta(days=cycle)
+    steps = [
+        (stage, opened + datetime.timedelta(days=cycle * n // 3)) for n, stage in enumerate(order[:reached])
+    ]
+    return steps, Deal.Status.LOST, order[reached - 1], closed
+
+
+def _stage_changes(deal: Deal, steps: list) -> list[tuple]:
+    """The deal's moves in CHANGE_FIELDS order, and its loss as a last row when it was lost."""
+    rows, previous = [], None
+    for stage, day in steps:
+        status = Deal.Status.WON if stage.kind != Stage.Kind.OPEN else Deal.Status.OPEN
+        rows.append(
+            (deal.pk, previous, stage.pk, status, _at(day), deal.owner_id)
+            + (deal.amount, stage.default_probability, deal.expected_close)
+        )
+        previous = stage.pk
+    if deal.status == Deal.Status.LOST:
+        rows.append(
+            (deal.pk, deal.stage_id, deal.stage_id, Deal.Status.LOST, _at(deal.closed_on, 16), deal.owner_id)
+            + (deal.amount, deal.probability, deal.expected_close)
+        )
+    return rows
+
+
+def _sale(deal: Deal, now: datetime.datetime) -> tuple:
+    """The won deal's sales record, in RECORD_FIELDS order."""
+    return (
+        deal.customer_id, deal.owner_id, deal.pk, deal.product_id, deal.amount, deal.closed_on, "",
+        f"{PREFIX}{deal.external_id}", now,
+    )  # fmt: skip
+
+
+def _deal_activities(rng, deal: Deal, index: int, today: datetime.date, now: datetime.datetime) -> list:
+    """One to three activities on the deal, in ACTIVITY_FIELDS order; open deals often have a task."""
+    rows = []
+    for n in range(rng.randrange(1, 4)):
+        kind = rng.choice(list(ACTIVITY_SUBJECTS))
+        last_day = deal.closed_on or today
+        first_day = deal.opened_on
+        if deal.status == Deal.Status.OPEN and n == 1 and rng.random() < 0.75:
+            # Most open deals are being worked on: a recent touch keeps them off the risk list.
+            first_day = max(first_day, today - datetime.timedelta(days=10))
+        day = first_day + datetime.timedelta(days=rng.randrange(0, (last_day - first_day).days + 1))
+        if deal.status == Deal.Status.OPEN and n == 0 and rng.random() < 0.6:
+            kind = Activity.Kind.TASK
+            due = _at(today + datetime.timedelta(days=rng.randrange(-5, 10)), 9 + rng.randrange(0, 8))
+            done, outcome = None, ""
+        else:
+            due, done, outcome = _at(day), _at(day, 11), "Positive"
+        rows.append(
+            (kind, rng.choice(ACTIVITY_SUBJECTS[kind]), "", deal.pk, deal.customer_id, deal.owner_id, due)
+            + (done, outcome, f"{PREFIX}activity-{index}-{n}", now)
+        )
+    return rows
+
+
 class Command(BaseCommand):
     help = "Create (or rebuild) deterministic demo data: users, customers, deals, activities, plans."
 
@@ -251,164 +380,18 @@ class Command(BaseCommand):
 
     def _deals(self, rng, count, customers, products, stages, today, *, days: int) -> int:
         order = [stages[key] for key in ("lead", "understand", "choose", "buy", "use", "maintain")]
-        tz = timezone.get_current_timezone()
-
-        def at(day: datetime.date, hour: int = 10) -> datetime.datetime:
-            return datetime.datetime.combine(day, datetime.time(hour), tzinfo=tz)
-
-        deals, histories = [], []
-        for i in range(count):
-            customer = customers[rng.randrange(len(customers))]
-            product = rng.choice(products)
-            opened = today - datetime.timedelta(days=rng.randrange(0, days))
-            age = (today - opened).days
-            amount = (product.list_price * rng.randrange(1, 12)).quantize(Decimal("0.01"))
-            roll = rng.random()
-            # Young deals are still being worked; by half a year most deals have been decided.
-            still_open = age < 20 or (roll < 0.3 and age < 200) or roll < 0.05
-            outcome = "open" if still_open else ("won" if roll < 0.68 else "lost")
-            steps = []  # (stage, date)
-            if outcome == "won":
-                cycle = rng.randrange(10, max(11, min(age, 120)))
-                closed = opened + datetime.timedelta(days=cycle)
-                after = rng.choice([0, 0, 1, 2])
-                path = order[: 4 + after]
-                for n, stage in enumerate(path[:4]):
-                    steps.append((stage, opened + datetime.timedelta(days=cycle * n // 3)))
-                for n, stage in enumerate(path[4:], start=1):
-                    steps.append((stage, min(today, closed + datetime.timedelta(days=15 * n))))
-                status, stage, closed_on = Deal.Status.WON, path[-1], closed
-            elif outcome == "lost":
-                reached = rng.randrange(1, 4)
-                cycle = rng.randrange(5, max(6, min(age, 90)))
-                closed = opened + datetime.timedelta(days=cycle)
-                for n, stage in enumerate(order[:reached]):
-                    steps.append((stage, opened + datetime.timedelta(days=cycle * n // 3)))
-                status, stage, closed_on = Deal.Status.LOST, order[reached - 1], closed
-            else:
-                reached = rng.randrange(1, 4)
-                for n, stage in enumerate(order[:reached]):
-                    steps.append((stage, opened + datetime.timedelta(days=age * n // 3)))
-                status, stage, closed_on = Deal.Status.OPEN, order[reached - 1], None
-            expected = closed_on or today + datetime.timedelta(days=rng.randrange(-25, 100))
-            original = (
-                expected - datetime.timedelta(days=rng.randrange(10, 40)) if rng.random() < 0.2 else expected
-            )
-            deals.append(
-                Deal(
-                    customer=customer,
-                    title=f"{product.name} for {customer.name}",
-                    owner_id=customer.owner_id,
-                    amount=amount,
-                    stage=stage,
-                    probability=stage.default_probability,
-                    status=status,
-                    lost_reason=rng.choice(LOST_REASONS) if status == Deal.Status.LOST else "",
-                    opened_on=opened,
-                    expected_close=expected,
-                    original_expected_close=original,
-                    closed_on=closed_on,
-                    channel=customer.channel,
-                    product=product,
-                    external_id=f"{PREFIX}deal-{i + 1}",
-                )
-            )
-            histories.append(steps)
-        deals = Deal.objects.bulk_create(deals, batch_size=BATCH)
-
+        drawn = [_draw_deal(rng, i, customers, products, order, today, days) for i in range(count)]
+        deals = Deal.objects.bulk_create([deal for deal, _steps in drawn], batch_size=BATCH)
         changes, records, activities = [], [], []
-        kinds = list(ACTIVITY_SUBJECTS)
         now = timezone.now()
-        for index, (deal, steps) in enumerate(zip(deals, histories, strict=True), start=1):
-            previous = None
-            for stage, day in steps:
-                status = Deal.Status.WON if stage.kind != Stage.Kind.OPEN else Deal.Status.OPEN
-                changes.append(
-                    (
-                        deal.pk,
-                        previous,
-                        stage.pk,
-                        status,
-                        at(day),
-                        deal.owner_id,
-                        deal.amount,
-                        stage.default_probability,
-                        deal.expected_close,
-                    )
-                )
-                previous = stage.pk
-            if deal.status == Deal.Status.LOST:
-                changes.append(
-                    (
-                        deal.pk,
-                        deal.stage_id,
-                        deal.stage_id,
-                        Deal.Status.LOST,
-                        at(deal.closed_on, 16),
-                        deal.owner_id,
-                        deal.amount,
-                        deal.probability,
-                        deal.expected_close,
-                    )
-                )
+        for index, (deal, (_unsaved, steps)) in enumerate(zip(deals, drawn, strict=True), start=1):
+            changes += _stage_changes(deal, steps)
             if deal.status == Deal.Status.WON:
-                records.append(
-                    (
-                        deal.customer_id,
-                        deal.owner_id,
-                        deal.pk,
-                        deal.product_id,
-                        deal.amount,
-                        deal.closed_on,
-                        "",
-                        f"{PREFIX}{deal.external_id}",
-                        now,
-                    )
-                )
-            for n in range(rng.randrange(1, 4)):
-                kind = rng.choice(kinds)
-                last_day = deal.closed_on or today
-                first_day = deal.opened_on
-                if deal.status == Deal.Status.OPEN and n == 1 and rng.random() < 0.75:
-                    # Most open deals are being worked on: a recent touch keeps them off the risk list.
-                    first_day = max(first_day, today - datetime.timedelta(days=10))
-                day = first_day + datetime.timedelta(days=rng.randrange(0, (last_day - first_day).days + 1))
-                if deal.status == Deal.Status.OPEN and n == 0 and rng.random() < 0.6:
-                    kind = Activity.Kind.TASK
-                    due = at(today + datetime.timedelta(days=rng.randrange(-5, 10)), 9 + rng.randrange(0, 8))
-                    done, outcome = None, ""
-                else:
-                    due, done, outcome = at(day), at(day, 11), "Positive"
-                activities.append(
-                    (
-                        kind,
-                        rng.choice(ACTIVITY_SUBJECTS[kind]),
-                        "",
-                        deal.pk,
-                        deal.customer_id,
-                        deal.owner_id,
-                        due,
-                        done,
-                        outcome,
-                        f"{PREFIX}activity-{index}-{n}",
-                        now,
-                    )
-                )
-        change_fields = ["deal_id", "from_stage_id", "to_stage_id", "status", "changed_at", "changed_by_id"]
-        record_fields = ["customer_id", "owner_id", "deal_id", "product_id", "amount", "sold_on", "note"]
-        activity_fields = [
-            "kind",
-            "subject",
-            "notes",
-            "deal_id",
-            "customer_id",
-            "owner_id",
-            "due_at",
-            "done_at",
-        ]
-        insert_rows(StageChange, [*change_fields, "amount", "probability", "expected_close"], changes)
-        insert_rows(SalesRecord, [*record_fields, "external_id", "created_at"], records)
-        insert_rows(Activity, [*activity_fields, "outcome", "external_id", "created_at"], activities)
+                records.append(_sale(deal, now))
+            activities += _deal_activities(rng, deal, index, today, now)
+        insert_rows(StageChange, CHANGE_FIELDS, changes)
+        insert_rows(SalesRecord, RECORD_FIELDS, records)
+        insert_rows(Activity, ACTIVITY_FIELDS, activities)
         return len(deals)
 
     def _plans(self, today: datetime.date, users: dict) -> None:
@@ -424,36 +407,29 @@ class Command(BaseCommand):
             "activity_ratio": Decimal("0.6"),
         }
         team = Team.objects.get(name="Demo team")
+        # Who each plan is for: (external id suffix, name, scope and target, revenue quota, activities).
+        plans = [
+            ("company", "Company plan", {"scope": SalesPlan.Scope.COMPANY}, "1200000.00", 300),
+            ("team", team.name, {"scope": SalesPlan.Scope.TEAM, "team": team}, "1000000.00", 200),
+            *[
+                (
+                    name,
+                    users[name].get_full_name(),
+                    {"scope": SalesPlan.Scope.REP, "rep": users[name]},
+                    "500000.00",
+                    100,
+                )
+                for name in ("rep1", "rep2")
+            ],
+        ]
         SalesPlan.objects.bulk_create(
-            [
-                SalesPlan(
-                    name=f"Company plan Q{quarter} {start.year}",
-                    scope=SalesPlan.Scope.COMPANY,
-                    revenue_quota=Decimal("1200000.00"),
-                    activities_quota=300,
-                    external_id=f"{PREFIX}plan-company",
-                    **common,
-                ),
-                SalesPlan(
-                    name=f"{team.name} Q{quarter} {start.year}",
-                    scope=SalesPlan.Scope.TEAM,
-                    team=team,
-                    revenue_quota=Decimal("1000000.00"),
-                    activities_quota=200,
-                    external_id=f"{PREFIX}plan-team",
-                    **common,
-                ),
-                *[
-                    SalesPlan(
-                        name=f"{users[name].get_full_name()} Q{quarter} {start.year}",
-                        scope=SalesPlan.Scope.REP,
-                        rep=users[name],
-                        revenue_quota=Decimal("500000.00"),
-                        activities_quota=100,
-                        external_id=f"{PREFIX}plan-{name}",
-                        **common,
-                    )
-                    for name in ("rep1", "rep2")
-                ],
-            ]
+            SalesPlan(
+                name=f"{title} Q{quarter} {start.year}",
+                revenue_quota=Decimal(quota),
+                activities_quota=activities,
+                external_id=f"{PREFIX}plan-{key}",
+                **target,
+                **common,
+            )
+            for key, title, target, quota, activities in plans
         )
