@@ -52,3 +52,11 @@ def test_the_settings_refuse_to_start_without_a_secret_key_when_debug_is_off(tmp
     )
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
+
+
+def test_integers_below_their_minimum_fail_loudly(monkeypatch):
+    monkeypatch.setenv("MINUTES", "0")
+    with pytest.raises(ImproperlyConfigured, match="MINUTES='0' must be at least 1"):
+        env_int("MINUTES", 15, minimum=1)
+    monkeypatch.setenv("MINUTES", "1")
+    assert env_int("MINUTES", 15, minimum=1) == 1
