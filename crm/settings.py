@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "accounts",
     "customers",
     "sales",
 ]
@@ -109,6 +110,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Counts failed sign-ins and refuses attempts over the limit before checking the password.
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sales:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -158,6 +161,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Sign-in protection: an account or a client address is locked for CRM_LOCKOUT_MINUTES once
+# CRM_LOCKOUT_FAILURES sign-ins failed within that many minutes.
+CRM_LOCKOUT_FAILURES = env_int("CRM_LOCKOUT_FAILURES", 10, minimum=1)
+CRM_LOCKOUT_MINUTES = env_int("CRM_LOCKOUT_MINUTES", 15, minimum=1)
+# Reverse proxies in front of the app whose X-Forwarded-For is believed for the client address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and env_bool("HTTPS", False))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,8 +1,8 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import ObtainTokenView
 from sales.api import viewsets
 from sales.api.authentication import API_AUTHENTICATION
 from sales.api.metrics import MetricsView
@@ -29,8 +29,7 @@ router.register("products", viewsets.ProductViewSet, basename="product")
 urlpatterns = [
     path("", include(router.urls)),
     path("metrics/", MetricsView.as_view(), name="metrics"),
-    # Exchanging a username and password for a token needs no prior authentication.
-    path("token/", ObtainAuthToken.as_view(authentication_classes=[]), name="token"),
+    path("token/", ObtainTokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(authentication_classes=API_AUTHENTICATION), name="schema"),
     path(
         "docs/",

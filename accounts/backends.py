@@ -1,0 +1,32 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from accounts import throttle
+from accounts.events import record_security_event
+
+UserModel = get_user_model()
+
+
+class AccountBackend(ModelBackend):
+    """Django's username and password check, behind the lockout.
+
+    Every sign-in (the login page, the admin's login and ``POST /api/token/``) goes through
+    ``authenticate``, so the lockout holds for all three without each view repeating it.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(UserModel.USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        ip = throttle.client_ip(request)
+        attempt = throttle.reserve(str(username), ip, now=timezone.now())
+        if attempt is None:
+            record_security_event("sign_in_refused", username=str(username), ip=ip)
+            # PermissionDenied (not None) stops Django from asking any other backend.
+            raise PermissionDenied
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        throttle.settle(attempt, succeeded=user is not None, now=timezone.now())
+        return user
