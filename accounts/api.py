@@ -1,17 +1,17 @@
-"""``POST /api/token/``: a username and password for a token."""
+"""``POST /api/token/``: a username and password for a token that expires."""
 
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import throttle
 from accounts.forms import lockout_message
+from accounts.tokens import expires_at, issue_token
 
 
 class TokenRequestSerializer(AuthTokenSerializer):
@@ -38,10 +38,12 @@ class ObtainTokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses=inline_serializer("IssuedToken", {"token": serializers.CharField()}),
+        responses=inline_serializer(
+            "IssuedToken", {"token": serializers.CharField(), "expires": serializers.DateTimeField()}
+        ),
     )
     def post(self, request):
         serializer = self.serializer_class(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        token = issue_token(serializer.validated_data["user"], now=timezone.now())
+        return Response({"token": token.key, "expires": expires_at(token)})

@@ -169,6 +169,9 @@ CRM_LOCKOUT_MINUTES = env_int("CRM_LOCKOUT_MINUTES", 15, minimum=1)
 # Reverse proxies in front of the app whose X-Forwarded-For is believed for the client address.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
+# An API token expires CRM_TOKEN_HOURS after it was issued.
+CRM_TOKEN_HOURS = env_int("CRM_TOKEN_HOURS", 24 * 30, minimum=1)
+
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and env_bool("HTTPS", False))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
