@@ -8,3 +8,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
     verbose_name = _("Sign-in security")
+
+    def ready(self) -> None:
+        from accounts import receivers  # noqa: F401

@@ -10,7 +10,7 @@ UserModel = get_user_model()
 
 
 class AccountBackend(ModelBackend):
-    """Django's username and password check, behind the lockout.
+    """Django's username and password check, behind the lockout and with the session cutoff at hand.
 
     Every sign-in (the login page, the admin's login and ``POST /api/token/``) goes through
     ``authenticate``, so the lockout holds for all three without each view repeating it.
@@ -30,3 +30,12 @@ class AccountBackend(ModelBackend):
         user = super().authenticate(request, username=username, password=password, **kwargs)
         throttle.settle(attempt, succeeded=user is not None, now=timezone.now())
         return user
+
+    def get_user(self, user_id):
+        # The session middleware compares the session's start with the user's cutoff on every
+        # request; joining it here keeps that to the one query that loads the user anyway.
+        try:
+            user = UserModel._default_manager.select_related("session_cutoff").get(pk=user_id)
+        except UserModel.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

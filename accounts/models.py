@@ -1,5 +1,6 @@
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -47,3 +48,18 @@ class SignInThrottle(models.Model):
 
     def locked_until(self, window: timedelta) -> datetime | None:
         return self.locked_at + window if self.locked_at else None
+
+
+class SessionCutoff(models.Model):
+    """Sessions of this user that began before ``at`` are over ("sign out everywhere", deactivation)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="session_cutoff"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("session cutoff")
+
+    def __str__(self) -> str:
+        return f"{self.user} before {self.at:%Y-%m-%d %H:%M}"

@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -169,8 +170,12 @@ CRM_LOCKOUT_MINUTES = env_int("CRM_LOCKOUT_MINUTES", 15, minimum=1)
 # Reverse proxies in front of the app whose X-Forwarded-For is believed for the client address.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
-# An API token expires CRM_TOKEN_HOURS after it was issued.
+# A session ends after CRM_SESSION_IDLE_MINUTES without a request and CRM_SESSION_MAX_HOURS after
+# signing in, whichever comes first (accounts.middleware); an API token after CRM_TOKEN_HOURS.
+CRM_SESSION_IDLE_MINUTES = env_int("CRM_SESSION_IDLE_MINUTES", 30, minimum=1)
+CRM_SESSION_MAX_HOURS = env_int("CRM_SESSION_MAX_HOURS", 12, minimum=1)
 CRM_TOKEN_HOURS = env_int("CRM_TOKEN_HOURS", 24 * 30, minimum=1)
+SESSION_COOKIE_AGE = CRM_SESSION_MAX_HOURS * 3600
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and env_bool("HTTPS", False))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
