@@ -13,3 +13,9 @@ def end_sessions(user, *, now: datetime, reason: str) -> None:
     SessionCutoff.objects.update_or_create(user=user, defaults={"at": now})
     Token.objects.filter(user=user).delete()
     record_security_event(reason, user=user)
+
+
+def end_tokens(user, *, reason: str) -> None:
+    """End the user's API tokens; their sessions are left to Django (see accounts.receivers)."""
+    Token.objects.filter(user=user).delete()
+    record_security_event(reason, user=user)

@@ -1,4 +1,4 @@
-"""Sessions end when idle, when too old, and everywhere at once: sign-out, deactivation."""
+"""Sessions end when idle, when too old, and everywhere at once: sign-out, password change, deactivation."""
 
 import time
 
@@ -136,6 +136,42 @@ def test_sign_out_everywhere_leaves_other_users_signed_in(rep, team, other_rep, 
     assert is_signed_in(theirs)
 
 
+def test_changing_the_password_ends_other_sessions_and_the_token_but_not_this_one(rep, team):
+    here, there = signed_in(rep), signed_in(rep)
+    api = token_client(rep)
+
+    response = here.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-long-secret-42",
+            "new_password2": "a-new-long-secret-42",
+        },
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse("accounts:account")
+    assert "Your password has been changed." in response.content.decode()
+
+    assert is_signed_in(here)
+    assert not is_signed_in(there)
+    assert api.get("/api/deals/").status_code in (401, 403)
+
+
+def test_a_password_set_by_anyone_else_ends_the_users_sessions_and_token(rep, team):
+    client, api = signed_in(rep), token_client(rep)
+    rep.set_password("set-by-an-admin-99")
+    rep.save()
+    assert not is_signed_in(client)
+    assert api.get("/api/deals/").status_code in (401, 403)
+
+
+def test_saving_a_user_without_a_new_password_keeps_the_token(rep, team):
+    api = token_client(rep)
+    rep.first_name = "Renamed"
+    rep.save()
+    assert api.get("/api/deals/").status_code == 200
+
+
 def test_a_deactivated_user_stays_signed_out_when_reactivated(rep, team):
     client, api = signed_in(rep), token_client(rep)
     token_key = Token.objects.get(user=rep).key
@@ -173,15 +209,16 @@ def test_deactivating_in_the_admin_ends_the_users_sessions(rep, team, admin_clie
     assert not is_signed_in(client)
 
 
-@pytest.mark.parametrize("page", ["accounts:account"])
+@pytest.mark.parametrize("page", ["accounts:account", "accounts:password_change"])
 def test_the_account_pages_need_a_signed_in_user(client, db, page):
     response = client.get(reverse(page))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_the_account_page_offers_sign_out_everywhere_and_says_how_long_sessions_last(rep, team):
+def test_the_account_page_offers_the_password_change_and_sign_out_everywhere(rep, team):
     html = signed_in(rep).get(reverse("accounts:account")).content.decode()
+    assert reverse("accounts:password_change") in html
     assert f'action="{reverse("accounts:sign_out_everywhere")}"' in html
     assert "30 minutes" in html
     assert "12 hours" in html
