@@ -1,5 +1,5 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import ObtainTokenView
@@ -33,7 +33,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(authentication_classes=API_AUTHENTICATION), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=API_AUTHENTICATION),
+        # The split view serves its start-up code as a script file, which the CSP allows.
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", authentication_classes=API_AUTHENTICATION),
         name="docs",
     ),
 ]
