@@ -224,3 +224,14 @@ def test_expired_counts_are_cleared_by_the_command(rep):
     SignInThrottle.objects.update(window_started=timezone.now() - datetime.timedelta(minutes=16))
     call_command("clear_sign_in_failures")
     assert SignInThrottle.objects.count() == 0
+
+
+def test_the_lockout_message_speaks_chinese_to_a_chinese_reader(rep):
+    fail(LOGIN, "rep", 10)
+    response = Client().post(
+        LOGIN,
+        {"username": "rep", "password": PASSWORD},
+        REMOTE_ADDR="10.9.9.9",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert "登录失败次数过多，请 15 分钟后再试。" in response.content.decode()

@@ -54,6 +54,12 @@ def test_an_unknown_address_gets_the_same_answer_and_no_email(client, db, settin
     assert mail.outbox == []
 
 
+def test_the_reset_email_speaks_the_readers_language(rep, team, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    Client().post(reverse("accounts:password_reset"), {"email": rep.email}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert mail.outbox[0].subject == "重置您的 CRM 密码"
+
+
 def test_the_token_endpoint_still_refuses_a_wrong_password_with_400(rep):
     response = APIClient().post("/api/token/", {"username": "rep", "password": "nope"})
     assert response.status_code == 400
