@@ -38,6 +38,6 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         user = getattr(request, "user", None)
-        if request.path.startswith(API_PREFIX) or (user is not None and user.is_authenticated):
+        if request.path_info.startswith(API_PREFIX) or (user is not None and user.is_authenticated):
             add_never_cache_headers(response)
         return response
