@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "history",
     "people",
+    "accounts",
     "customers",
     "sales",
     "dataio",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "crm.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,6 +62,7 @@ MIDDLEWARE = [
     "history.middleware.ActorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -125,6 +128,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Counts failed sign-ins and refuses attempts over the limit before checking the password.
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sales:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -175,8 +180,32 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and env_bool("HTTPS", False))
+# Sign-in protection: an account or a client address is locked for CRM_LOCKOUT_MINUTES once
+# CRM_LOCKOUT_FAILURES sign-ins failed within that many minutes.
+CRM_LOCKOUT_FAILURES = env_int("CRM_LOCKOUT_FAILURES", 10, minimum=1)
+CRM_LOCKOUT_MINUTES = env_int("CRM_LOCKOUT_MINUTES", 15, minimum=1)
+# Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto are believed.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# A session ends after CRM_SESSION_IDLE_MINUTES without a request and CRM_SESSION_MAX_HOURS after
+# signing in, whichever comes first (accounts.middleware); an API token after CRM_TOKEN_HOURS.
+CRM_SESSION_IDLE_MINUTES = env_int("CRM_SESSION_IDLE_MINUTES", 30, minimum=1)
+CRM_SESSION_MAX_HOURS = env_int("CRM_SESSION_MAX_HOURS", 12, minimum=1)
+CRM_TOKEN_HOURS = env_int("CRM_TOKEN_HOURS", 24 * 30, minimum=1)
+SESSION_COOKIE_AGE = CRM_SESSION_MAX_HOURS * 3600
+
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = HTTPS
+# Browsers refuse plain HTTP to the site for a year once they have seen it over HTTPS.
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600, minimum=0) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if TRUSTED_PROXY_COUNT:
+    # The proxy terminates TLS; without this every request would look like plain HTTP and be
+    # redirected forever.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

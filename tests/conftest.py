@@ -6,6 +6,21 @@ from sales.defaults import create_defaults
 from tests.factories import AdminFactory, ManagerFactory, RepFactory, TeamFactory
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, test in a database file, as the CRM runs, rather than in shared memory.
+
+    Threads of one test (parallel sign-ins, the live server) then wait for SQLite's write lock
+    with the busy timeout like the real app; an in-memory database shared between connections
+    answers "database table is locked" at once instead.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _default_stages_and_groups(request):
     """Put back the rows of the data migrations when a transactional test flushed them.

@@ -42,6 +42,12 @@ NAV_AND_TITLES = [
     "Map columns",
     "Preview import",
     "Not found",
+    "Your account",
+    "Change password",
+    "Reset your password",
+    "Check your email",
+    "Choose a new password",
+    "Sign out everywhere",
 ]
 
 # The source document's own words for the five indicators (R, T, A, E, F).

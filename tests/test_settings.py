@@ -70,3 +70,11 @@ def test_a_postgresql_connection_is_checked_before_reuse_so_a_database_restart_i
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert result.stdout.split() == ["django.db.backends.postgresql", "60", "True"]
+
+
+def test_integers_below_their_minimum_fail_loudly(monkeypatch):
+    monkeypatch.setenv("MINUTES", "0")
+    with pytest.raises(ImproperlyConfigured, match="MINUTES='0' must be at least 1"):
+        env_int("MINUTES", 15, minimum=1)
+    monkeypatch.setenv("MINUTES", "1")
+    assert env_int("MINUTES", 15, minimum=1) == 1

@@ -34,7 +34,7 @@ def test_the_demo_manager_changes_the_period_and_follows_deals_won_to_those_deal
     page.click("#dashboard-filters [type=submit]")
     page.wait_for_url(re.compile(r"/dashboard/\?.*period=custom"))
     page.wait_for_function(
-        "[...document.querySelectorAll('#dashboard-body .card-metric a.value')]"
+        "() => [...document.querySelectorAll('#dashboard-body .card-metric a.value')]"
         f".some(a => a.href.includes('closed_from={start.isoformat()}'))"
     )
     assert page.evaluate("window.notReloaded === true")

@@ -15,14 +15,14 @@ def test_the_manager_changes_the_period_and_follows_won_revenue_to_its_deals(pag
     sign_in(page, "manager", DEMO_PASSWORD)
     page.goto("/dashboard/")
     assert page.locator("h1").inner_text() == "Sales dashboard"
-    page.wait_for_function("document.querySelectorAll('canvas[data-chart]').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('canvas[data-chart]').length > 0")
     page.evaluate("window.stillTheSamePage = true")
 
     page.select_option("#id_period", "year")
     page.wait_for_url("**/dashboard/?*period=year*")
     year = timezone.localdate().year
     page.wait_for_function(
-        f"document.querySelector('#dashboard-body').textContent.includes('Jan. 1, {year}')"
+        f"() => document.querySelector('#dashboard-body').textContent.includes('Jan. 1, {year}')"
     )
     assert page.evaluate("window.stillTheSamePage === true"), "the filter reloaded the whole page"
 
@@ -49,4 +49,6 @@ def test_a_custom_range_waits_for_both_dates(page):
     page.fill("#id_end", "2024-03-31")
     page.click("#dashboard-filters [type=submit]")
     page.wait_for_url("**/dashboard/?*period=custom*")
-    page.wait_for_function("document.querySelector('#dashboard-body').textContent.includes('Jan. 1, 2024')")
+    page.wait_for_function(
+        "() => document.querySelector('#dashboard-body').textContent.includes('Jan. 1, 2024')"
+    )

@@ -71,7 +71,7 @@ def test_a_rep_takes_a_deal_from_a_new_customer_to_a_win(live_server, new_page, 
     drag(page, card, page.locator("#board-cards-understand"))
     page.locator(f"#board-cards-understand #deal-card-{deal_id}").wait_for()
     page.wait_for_function(
-        "document.querySelector('#board-head-understand .board-count').textContent === '1'"
+        "() => document.querySelector('#board-head-understand .board-count').textContent === '1'"
     )
     assert page.locator("#board-head-lead .board-count").inner_text() == "0"
     assert page.locator("#board-alert").inner_text() == ""
@@ -148,7 +148,9 @@ def test_the_lost_zone_asks_for_a_reason_and_cancel_puts_the_card_back(live_serv
     page.fill("#lost-reason", "Chose a cheaper supplier")
     page.get_by_role("button", name="Mark lost").click()
     page.locator(card).wait_for(state="detached")
-    page.wait_for_function("document.querySelector('#board-head-lead .board-count').textContent === '0'")
+    page.wait_for_function(
+        "() => document.querySelector('#board-head-lead .board-count').textContent === '0'"
+    )
     deal.refresh_from_db()
     assert (deal.status, deal.lost_reason) == (Deal.Status.LOST, "Chose a cheaper supplier")
 
@@ -161,7 +163,7 @@ def test_a_long_column_loads_its_next_cards_when_scrolled_to_the_end(live_server
     assert cards.count() == 50
     assert page.locator("#board-head-lead .board-count").inner_text() == "60"
     cards.nth(49).scroll_into_view_if_needed()  # brings the "load more" sentinel into view
-    page.wait_for_function("document.querySelectorAll('#board-cards-lead .board-card').length === 60")
+    page.wait_for_function("() => document.querySelectorAll('#board-cards-lead .board-card').length === 60")
     assert page.locator("#board-more-lead button").count() == 0  # nothing left to load
     ids = cards.evaluate_all("cards => cards.map(c => c.id)")
     assert len(set(ids)) == 60
