@@ -1,11 +1,12 @@
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from accounts import views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.account, name="account"),
+    path("", require_safe(views.account), name="account"),
     path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),

@@ -39,6 +39,16 @@ PUBLIC = {"get": ("ok", "ok", "ok", "ok"), "post": ("ok", "ok", "ok", "ok")}
 
 MATRIX = {
     "set_language": PUBLIC,
+    "accounts:account": READ_PAGE,
+    # Signing out everywhere ends this session too: the answer is the sign-in page.
+    "accounts:sign_out_everywhere": {
+        "get": ("405", "405", "405", "405"),
+        "post": ("405", "login", "login", "login"),
+    },
+    "accounts:password_change": PAGE,
+    "accounts:password_reset": PUBLIC,
+    "accounts:password_reset_sent": {"get": ("ok", "ok", "ok", "ok"), "post": ("405", "405", "405", "405")},
+    "accounts:password_reset_confirm": PUBLIC,
     "favicon": {"get": ("ok", "ok", "ok", "ok"), "post": ("405", "405", "405", "405")},
     "login": PUBLIC,
     # Signing out lands on the sign-in page.

@@ -56,7 +56,7 @@ KWARG_RECORDS = {
 }
 
 # Values for the kwargs that are not ids, so the URL can be built.
-OTHER_KWARGS = {"format": "json", "key": "lead", "stage": "lead"}
+OTHER_KWARGS = {"format": "json", "key": "lead", "stage": "lead", "uidb64": "MQ", "token": "set-password"}
 
 
 def records_of(rep) -> dict:
