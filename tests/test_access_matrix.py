@@ -43,7 +43,7 @@ MATRIX = {
     # Signing out everywhere ends this session too: the answer is the sign-in page.
     "accounts:sign_out_everywhere": {
         "get": ("405", "405", "405", "405"),
-        "post": ("405", "login", "login", "login"),
+        "post": ("login", "login", "login", "login"),
     },
     "accounts:password_change": PAGE,
     "accounts:password_reset": PUBLIC,
