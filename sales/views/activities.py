@@ -62,6 +62,7 @@ def _whose(request: HttpRequest, filters: ActivityFilterSet, people: list) -> fo
     choices = [("all", _("Everyone I can see"))]
     choices += [(p.pk, _("Mine") if p.pk == request.user.pk else display_name(p)) for p in people]
     bar = filters.bar(["owner"], owner=choices)
+    # "all" filters nothing, so it is not among the applied values; the select still shows it picked.
     bar.initial.setdefault("owner", "all")
     return bar
 

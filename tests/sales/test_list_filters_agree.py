@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from crm.filters import MAX_ID
 from sales.models import Activity, Stage
 from tests.factories import (
     ActivityFactory,
@@ -22,14 +23,14 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-PAST_MAX_ID = str(2**63)  # one past the largest id a database integer holds
-MAX_ID = str(2**63 - 1)
+LARGEST_ID = str(MAX_ID)
+PAST_MAX_ID = str(MAX_ID + 1)  # 2**63: one past the largest id a database integer holds
 TOO_LONG = "x" * 201
 
 # The same invalid values go to every list: each is ignored, never a 400 or a 500.
 NONSENSE = [
     f"owner={PAST_MAX_ID}",
-    f"owner={MAX_ID}",
+    f"owner={LARGEST_ID}",
     "owner=abc",
     "owner=-1",
     f"customer={PAST_MAX_ID}",
@@ -101,7 +102,7 @@ ACTIVITY_QUERIES = [
     ("rep", "due_before={in_a_month}T00:00:00%2B08:00"),
     ("rep", "due_after=not-a-date&due_before=0001-01-01T00:00:00-19:20"),
     ("rep", f"deal={PAST_MAX_ID}"),
-    *(("rep", query) for query in NONSENSE if query != f"owner={MAX_ID}"),
+    *(("rep", query) for query in NONSENSE if query != f"owner={LARGEST_ID}"),
     ("manager", "owner=all"),
     ("manager", "owner=all&kind=task"),
     ("manager", "owner={rep}"),
