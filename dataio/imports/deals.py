@@ -245,45 +245,53 @@ class DealImporter(KindImporter):
         )
         return opened_on
 
+    def stage_from_text(self, row: Row) -> tuple[Stage | None, str | None] | None:
+        """The stage the row names and the status it implies (lost, won); None when it names none."""
+        book = self.book
+        text = row.text("stage")
+        if not text:
+            return None, None
+        folded = text.casefold()
+        if folded == "lost" or folded.startswith("lost:"):
+            key = folded.partition(":")[2].strip()
+            stage = book.by_text.get(key) if key else book.lost
+            if stage is None:
+                row.fail("stage", _("No stage “%(s)s”.") % {"s": key})
+                return None
+            return stage, Deal.Status.LOST
+        stage = book.by_text.get(folded)
+        if stage is None:
+            row.fail("stage", _("“%(t)s” is not a stage; add it to the mapping's values.") % {"t": text})
+            return None
+        return stage, None if stage.is_open else Deal.Status.WON
+
+    def status_from_columns(self, row: Row, implied: str | None) -> str | None:
+        """The status from a status column or won/closed flags; None when the file gives neither."""
+        mapped = self.ctx.mapping.fields
+        if "status" in mapped and row.text("status"):
+            return row.value("status")
+        if "is_won" not in mapped and "is_closed" not in mapped:
+            return None
+        won = row.mapped_value("is_won")
+        closed = row.mapped_value("is_closed")
+        if won and closed is False:
+            row.fail("is_closed", _("A won deal is closed."))
+            return None
+        if won:
+            return Deal.Status.WON
+        if closed:
+            return Deal.Status.LOST
+        if closed is None and implied == Deal.Status.LOST:
+            return implied  # "not won" alone does not say whether the deal is still open
+        return Deal.Status.OPEN
+
     def stage_and_status(self, row: Row) -> tuple[Stage | None, str | None]:
         book = self.book
-        mapped = self.ctx.mapping.fields
-        stage, implied = None, None
-        text = row.text("stage")
-        if text:
-            folded = text.casefold()
-            if folded == "lost" or folded.startswith("lost:"):
-                implied = Deal.Status.LOST
-                key = folded.partition(":")[2].strip()
-                stage = book.by_text.get(key) if key else book.lost
-                if stage is None:
-                    row.fail("stage", _("No stage “%(s)s”.") % {"s": key})
-                    return None, None
-            else:
-                stage = book.by_text.get(folded)
-                if stage is None:
-                    row.fail(
-                        "stage", _("“%(t)s” is not a stage; add it to the mapping's values.") % {"t": text}
-                    )
-                    return None, None
-                if not stage.is_open:
-                    implied = Deal.Status.WON
-        status = None
-        if "status" in mapped and row.text("status"):
-            status = row.value("status")
-        elif "is_won" in mapped or "is_closed" in mapped:
-            won = row.mapped_value("is_won")
-            closed = row.mapped_value("is_closed")
-            if won and closed is False:
-                row.fail("is_closed", _("A won deal is closed."))
-            elif won:
-                status = Deal.Status.WON
-            elif closed:
-                status = Deal.Status.LOST
-            elif closed is None and implied == Deal.Status.LOST:
-                status = implied  # "not won" alone does not say whether the deal is still open
-            else:
-                status = Deal.Status.OPEN
+        named = self.stage_from_text(row)
+        if named is None:
+            return None, None
+        stage, implied = named
+        status = self.status_from_columns(row, implied)
         if row.problems:
             return None, None
         if status is None:
