@@ -5,7 +5,9 @@ by row, so a large export never sits in memory; XLSX is written row by row to a 
 """
 
 import csv
+import re
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,13 +20,19 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMATS = ("csv", "xlsx")
 # A cell starting with one of these (after any blanks) is a formula to Excel, LibreOffice and Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@")
 # A leading tab or carriage return is also a known way to smuggle one past naive checks.
 RISKY_FIRST = ("\t", "\r")
+# What a spreadsheet may skip, drop or never show in front of a formula: control characters (some
+# are also removed on the way into XLSX), zero-width characters and the byte-order mark (format
+# characters), and every kind of blank.
+INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+# XML 1.0 cannot carry these at all: openpyxl refuses most C0 controls and an unpaired surrogate or
+# U+FFFE/U+FFFF would make the file unreadable.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 CHUNK = 2000
@@ -32,9 +40,21 @@ CHUNK = 2000
 
 def neutralise(text: str) -> str:
     """``text`` with a leading single quote if a spreadsheet would otherwise evaluate it."""
-    if text.startswith(RISKY_FIRST) or text.lstrip(" \t\r\n").startswith(FORMULA_STARTS):
+    if text.startswith(RISKY_FIRST) or text.startswith(FORMULA_STARTS, _visible_start(text)):
         return "'" + text
     return text
+
+
+def _visible_start(text: str) -> int:
+    for i, char in enumerate(text):
+        if not (char.isspace() or unicodedata.category(char) in INVISIBLE_CATEGORIES):
+            return i
+    return len(text)
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters an XLSX file cannot hold."""
+    return NOT_XML.sub("", text)
 
 
 class Kind:
@@ -86,8 +106,9 @@ def xlsx_cell(sheet, column: Column, obj) -> WriteOnlyCell:
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = DATE_FORMAT
         return cell
-    # openpyxl refuses control characters that XML cannot carry; they carry no meaning in a list.
-    return WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", _text_value(value)))
+    # Dropped before neutralising: text that only starts with a formula once they are gone must be
+    # quoted too. They carry no meaning in a list.
+    return WriteOnlyCell(sheet, value=neutralise(xml_text(str(value))))
 
 
 class _Echo:
