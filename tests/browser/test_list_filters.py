@@ -48,7 +48,7 @@ def test_the_deal_bar_filters_in_place_and_keeps_a_dashboard_filter(page, book):
 
     page.select_option("#id_stage", "lead")
     page.wait_for_function(
-        "document.querySelector('#deal-table tbody').textContent.includes('No deals match')"
+        "() => document.querySelector('#deal-table tbody').textContent.includes('No deals match')"
     )
     page.select_option("#id_owner", label="Alice Archer")
     page.wait_for_url("**/deals/?*owner=*")
@@ -56,7 +56,7 @@ def test_the_deal_bar_filters_in_place_and_keeps_a_dashboard_filter(page, book):
     page.wait_for_url(lambda url: "region=" not in url)
     page.locator("#id_q").press_sequentially("fleet")
     page.wait_for_url("**/deals/?*q=fleet*")
-    page.wait_for_function("!document.querySelector('#deal-table tbody').textContent.includes('Depot')")
+    page.wait_for_function("() => !document.querySelector('#deal-table tbody').textContent.includes('Depot')")
     assert "Fleet tracking" in _rows(page, "#deal-table")
 
 
@@ -66,7 +66,9 @@ def test_the_customer_and_sales_record_bars_refresh_their_tables(page, book):
     page.evaluate("window.stillTheSamePage = true")
     page.locator("#id_q").press_sequentially("harbor")
     page.wait_for_url("**/customers/?*q=harbor*")
-    page.wait_for_function("!document.querySelector('#customer-table tbody').textContent.includes('Depot')")
+    page.wait_for_function(
+        "() => !document.querySelector('#customer-table tbody').textContent.includes('Depot')"
+    )
     assert "Harbor Lights" in _rows(page, "#customer-table")
     assert page.evaluate("window.stillTheSamePage === true"), "the filter reloaded the whole page"
 
@@ -75,7 +77,7 @@ def test_the_customer_and_sales_record_bars_refresh_their_tables(page, book):
     page.select_option("#id_owner", label="Alice Archer")
     page.wait_for_url("**/sales-records/?*owner=*")
     page.wait_for_function(
-        "!document.querySelector('#salesrecord-table tbody').textContent.includes('spare')"
+        "() => !document.querySelector('#salesrecord-table tbody').textContent.includes('spare')"
     )
     assert "first order" in _rows(page, "#salesrecord-table")
     assert page.evaluate("window.stillTheSamePage === true"), "the filter reloaded the whole page"
