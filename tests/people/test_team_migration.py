@@ -15,8 +15,7 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-# Serialized rollback: the teardown leaves an empty database, as the browser tests that follow expect.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_teams_members_and_plans_survive_the_move_to_people():
     old = migrate(BEFORE)
     User = old.get_model("auth", "User")
