@@ -18,6 +18,9 @@ from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage,
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,30}")
 
+# A write stores version + 1 in a 32-bit column: a version past this could only overflow it.
+MAX_VERSION = 2**31 - 2
+
 
 def _user(serializer_field: serializers.Field):
     return serializer_field.context["request"].user
@@ -230,7 +233,7 @@ class DealEditSerializer(serializers.ModelSerializer):
 
     version = serializers.IntegerField(
         min_value=1,
-        max_value=2**31 - 1,
+        max_value=MAX_VERSION,
         help_text=_("The version of the deal the edit was made from; a stale version gets 409."),
     )
     customer = VisibleRelatedField(Customer)
@@ -265,18 +268,21 @@ class DealEditSerializer(serializers.ModelSerializer):
 class DealMoveSerializer(serializers.Serializer):
     stage = StageKeyField(help_text=_("Stage key, such as choose or buy."))
     version = serializers.IntegerField(
-        min_value=1, max_value=2**31 - 1, required=False, help_text=_("Refuse the move if the deal changed.")
+        min_value=1,
+        max_value=MAX_VERSION,
+        required=False,
+        help_text=_("Refuse the move if the deal changed."),
     )
 
 
 class DealWonSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
 class DealLostSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text=_("Why the deal was lost (required)."))
     on = serializers.DateField(required=False, help_text=_("The day it was lost; today by default."))
-    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
 class StaleEditSerializer(serializers.Serializer):

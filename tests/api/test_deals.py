@@ -225,3 +225,10 @@ def test_the_format_suffix_works_on_edits_and_actions(api, rep):
     assert api.post(f"/api/deals/{deal.pk}/move.json", {"stage": "choose"}, format="json").status_code == 200
     assert api.post(f"/api/deals/{deal.pk}/lost.json", {"reason": "No"}, format="json").status_code == 200
     assert api.post(f"/api/deals/{deal.pk}/won.json", {}, format="json").status_code == 400
+
+
+def test_an_edit_with_the_largest_version_is_a_400_not_an_overflow(api, rep):
+    deal = DealFactory(owner=rep, customer=CustomerFactory(owner=rep))
+    response = api.patch(f"/api/deals/{deal.pk}/", {"version": 2**31 - 1, "title": "X"}, format="json")
+    assert response.status_code == 400
+    assert "version" in response.json()
