@@ -25,6 +25,7 @@ from dataio.imports import (
     guess_mapping,
     read_table,
     run_import,
+    upload_limits,
 )
 from dataio.imports.forms import MappingForm, UploadForm
 from people.visibility import is_admin, is_manager
@@ -55,7 +56,13 @@ def _pending(request: HttpRequest):
 
 
 def _table(state: dict, data: bytes, mapping: Mapping):
-    return read_table(data, state["filename"], encoding=mapping.encoding, delimiter=mapping.delimiter)
+    return read_table(
+        data,
+        state["filename"],
+        encoding=mapping.encoding,
+        delimiter=mapping.delimiter,
+        limits=upload_limits(),
+    )
 
 
 @login_required
@@ -67,7 +74,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         data = upload.read()
         mapping = form.cleaned_data.get("mapping")
         try:
-            table = read_table(data, upload.name, encoding=mapping.encoding if mapping else "auto")
+            table = read_table(
+                data,
+                upload.name,
+                encoding=mapping.encoding if mapping else "auto",
+                limits=upload_limits(),
+            )
         except ReadError as exc:
             form.add_error("file", str(exc))
         else:
@@ -101,7 +113,12 @@ def import_map(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Upload a file to import first."))
         return redirect("dataio:import_upload")
     state, data = pending
-    form, table = _mapping_form(request, state, data)
+    try:
+        form, table = _mapping_form(request, state, data)
+    except ReadError as exc:
+        # Read under limits the upload did not meet (they changed, or the file came another way).
+        messages.error(request, str(exc))
+        return redirect("dataio:import_upload")
     if request.method == "POST":
         valid = form.is_valid()
         state["mapping"] = form.mapping.to_dict()
@@ -144,7 +161,9 @@ def import_preview(request: HttpRequest) -> HttpResponse:
     if isinstance(ready, HttpResponse):
         return ready
     state, data, mapping = ready
-    report = run_import(data, state["filename"], mapping, user=request.user, dry_run=True)
+    report = run_import(
+        data, state["filename"], mapping, user=request.user, dry_run=True, limits=upload_limits()
+    )
     context = {
         "state": state,
         "report": report,
@@ -164,7 +183,7 @@ def import_commit(request: HttpRequest) -> HttpResponse:
     if isinstance(ready, HttpResponse):
         return ready
     state, data, mapping = ready
-    report = run_import(data, state["filename"], mapping, user=request.user)
+    report = run_import(data, state["filename"], mapping, user=request.user, limits=upload_limits())
     if not report.committed:
         messages.error(request, report.summary())
         return redirect("dataio:import_preview")
