@@ -13,7 +13,7 @@ from dataio.imports.engine import Context
 from dataio.imports.fields import FIELDS, KIND_LABELS, KINDS, field_defs
 from dataio.imports.mapping import Mapping, MappingError, guess_mapping
 from dataio.imports.plans import SalesPlanImporter
-from dataio.imports.readers import ReadError, Table, read_table
+from dataio.imports.readers import Limits, ReadError, Table, command_limits, read_table, upload_limits
 from dataio.imports.records import ActivityImporter, SalesRecordImporter
 from dataio.imports.report import ImportReport, Problem
 from history.actor import acting_as
@@ -33,26 +33,42 @@ __all__ = [
     "KINDS",
     "KIND_LABELS",
     "ImportReport",
+    "Limits",
     "Mapping",
     "MappingError",
     "Problem",
     "ReadError",
     "Table",
+    "command_limits",
     "field_defs",
     "guess_mapping",
     "import_table",
     "read_table",
     "run_import",
+    "upload_limits",
 ]
 
 
-def run_import(data: bytes, filename: str, mapping: Mapping, *, user, dry_run: bool = False) -> ImportReport:
-    """Import a whole file for ``user`` (``None``: the command line, acting as an admin)."""
+def run_import(
+    data: bytes,
+    filename: str,
+    mapping: Mapping,
+    *,
+    user,
+    dry_run: bool = False,
+    limits: Limits | None = None,
+) -> ImportReport:
+    """Import a whole file for ``user`` (``None``: the command line, acting as an admin).
+
+    ``limits`` default to the command line's; the browser passes ``upload_limits()``.
+    """
     try:
-        table = read_table(data, filename, encoding=mapping.encoding, delimiter=mapping.delimiter)
+        table = read_table(
+            data, filename, encoding=mapping.encoding, delimiter=mapping.delimiter, limits=limits
+        )
     except ReadError as exc:
         report = ImportReport(kind=mapping.kind, dry_run=dry_run)
-        report.problems.append(Problem(0, "", str(exc)))
+        report.problems.append(Problem(exc.row, exc.column, exc.reason))
         return report
     return import_table(table, mapping, user=user, dry_run=dry_run)
 

@@ -9,10 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from dataio.imports.fields import FIELDS, KIND_LABELS, MATCHES, REFERENCE_TYPES
 from dataio.imports.mapping import FieldMap, Mapping, MappingError
+from dataio.imports.readers import UPLOAD_BYTES
 from dataio.imports.values import BOOLEAN_STYLE_LABELS
 from sales.models import Stage
 
-MAX_UPLOAD = 5 * 1024 * 1024  # larger files go through the import_data command
+MAX_UPLOAD = UPLOAD_BYTES  # larger files go through the import_data command
 DATE_FORMATS = [
     ("%Y-%m-%d", "2017-03-15"),
     ("%d/%m/%Y", "15/03/2017"),

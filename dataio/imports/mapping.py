@@ -117,6 +117,11 @@ class Mapping:
                 raise MappingError(_("“%(f)s” is not a date format such as %%d/%%m/%%Y.") % {"f": fmt})
         defs = field_defs(self.kind)
         for name, fm in self.fields.items():
+            # A NUL would reach the database (PostgreSQL refuses it) or never match a column.
+            if any(
+                "\x00" in text for text in (fm.join, fm.default, *fm.columns, *fm.values, *fm.values.values())
+            ):
+                raise MappingError(_("The mapping of “%(name)s” contains a NUL character.") % {"name": name})
             if name not in defs:
                 raise MappingError(
                     _("%(kind)s have no field “%(name)s” (they have %(names)s).")

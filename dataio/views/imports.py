@@ -26,6 +26,7 @@ from dataio.imports import (
     guess_mapping,
     read_table,
     run_import,
+    upload_limits,
 )
 from dataio.imports.forms import MappingForm, UploadForm
 from people.visibility import is_manager_or_admin
@@ -56,7 +57,13 @@ def _pending(request: HttpRequest):
 
 
 def _table(state: dict, data: bytes, mapping: Mapping):
-    return read_table(data, state["filename"], encoding=mapping.encoding, delimiter=mapping.delimiter)
+    return read_table(
+        data,
+        state["filename"],
+        encoding=mapping.encoding,
+        delimiter=mapping.delimiter,
+        limits=upload_limits(),
+    )
 
 
 @login_required
@@ -68,7 +75,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         data = upload.read()
         mapping = form.cleaned_data.get("mapping")
         try:
-            table = read_table(data, upload.name, encoding=mapping.encoding if mapping else "auto")
+            table = read_table(
+                data,
+                upload.name,
+                encoding=mapping.encoding if mapping else "auto",
+                limits=upload_limits(),
+            )
         except ReadError as exc:
             form.add_error("file", str(exc))
         else:
@@ -110,7 +122,12 @@ def import_map(request: HttpRequest) -> HttpResponse:
     if isinstance(pending, HttpResponse):
         return pending
     state, data = pending
-    form, table = _mapping_form(request, state, data)
+    try:
+        form, table = _mapping_form(request, state, data)
+    except ReadError as exc:
+        # Read under limits the upload did not meet (they changed, or the file came another way).
+        messages.error(request, str(exc))
+        return redirect("dataio:import_upload")
     if request.method == "POST":
         valid = form.is_valid()
         state["mapping"] = form.mapping.to_dict()
@@ -143,7 +160,10 @@ def _run_mapped(request: HttpRequest, *, dry_run: bool) -> tuple[dict, Mapping, 
     except MappingError as exc:
         messages.error(request, str(exc))
         return redirect("dataio:import_map")
-    return state, mapping, run_import(data, state["filename"], mapping, user=request.user, dry_run=dry_run)
+    report = run_import(
+        data, state["filename"], mapping, user=request.user, dry_run=dry_run, limits=upload_limits()
+    )
+    return state, mapping, report
 
 
 @login_required

@@ -65,3 +65,21 @@ def test_the_salesforce_files_import_with_the_shipped_mappings(db, capsys):
     )  # fmt: skip
     assert Customer.objects.count() == 11
     assert Deal.objects.count() == 26
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"column": "Deal", "default": "a\u0000b"},
+        {"column": "Deal\u0000"},
+        {"column": "Deal", "values": {"x": "y\u0000"}},
+    ],
+)
+def test_a_mapping_file_with_a_nul_character_is_refused(files, field):
+    mapping, good, _bad = files
+    spec = json.loads(mapping.read_text())
+    spec["fields"]["title"] = field
+    mapping.write_text(json.dumps(spec))
+    with pytest.raises(CommandError, match="“title” contains a NUL character"):
+        call_command("import_data", "deals", str(good), "--mapping", str(mapping))
+    assert Deal.objects.count() == 0

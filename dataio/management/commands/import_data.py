@@ -7,7 +7,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from dataio.imports import KINDS, Mapping, MappingError, run_import
+from dataio.imports import KINDS, Mapping, MappingError, command_limits, run_import
 
 
 class Command(BaseCommand):
@@ -38,12 +38,16 @@ class Command(BaseCommand):
             by = get_user_model().objects.filter(username=user).first()
             if by is None:
                 raise CommandError(f"No user {user!r}.")
+        limits = command_limits()
         try:
+            # Refused before it is read into memory at all.
+            if file.stat().st_size > limits.file_bytes:
+                raise CommandError(f"{file} is larger than {limits.file_bytes // 2**20} MB; split it.")
             data = file.read_bytes()
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc}") from exc
         started = time.perf_counter()
-        report = run_import(data, file.name, spec, user=by, dry_run=dry_run)
+        report = run_import(data, file.name, spec, user=by, dry_run=dry_run, limits=limits)
         elapsed = time.perf_counter() - started
         for problem in report.problems:
             self.stderr.write(f"{file.name}: {problem}")
