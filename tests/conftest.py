@@ -22,6 +22,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_asked():
+    """Every test starts in the default language: a request or email in Chinese earlier in the same
+    worker leaves its language active, which would turn later assertions Chinese."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _default_stages_and_groups(request):
     """Put back the rows of the data migrations when a transactional test flushed them.
 
