@@ -174,21 +174,7 @@ def rank(
     each is explained by the bought product contributing most, or as popular overall when the prior
     outweighs the similarity. Free places go to the fallbacks in order (segments, then everyone).
     """
-    totals: dict[int, float] = {}
-    best: dict[int, tuple[float, int, int]] = {}
-    weight_sum = sum(w for w in owned.values() if w > 0)
-    for anchor, weight in owned.items():
-        entry = neighbours.get(anchor)
-        if entry is None or weight <= 0:
-            continue
-        for pid, sim, co in zip(*entry, strict=True):
-            pid = int(pid)
-            if pid < 0 or pid in owned or sim <= 0:
-                continue
-            part = float(weight) * float(sim) / weight_sum
-            totals[pid] = totals.get(pid, 0.0) + part
-            if pid not in best or part > best[pid][0]:
-                best[pid] = (part, int(anchor), int(co))
+    totals, best = _similarity(owned, neighbours)
     prior: dict[int, float] = {}
     if totals and popularity:
         top = max(popularity.values())
@@ -205,7 +191,37 @@ def rank(
             out.append(Suggestion(pid, scores[pid], BOUGHT_WITH, anchor=anchor, together=shown))
         else:
             out.append(Suggestion(pid, scores[pid], OVERALL))
-    taken = set(owned) | set(chosen)
+    return _fill_from_fallbacks(out, fallbacks, set(owned) | set(chosen), limit)
+
+
+def _similarity(
+    owned: Mapping[int, float],
+    neighbours: Mapping[int, tuple[Sequence[int], Sequence[float], Sequence[int]]],
+) -> tuple[dict[int, float], dict[int, tuple[float, int, int]]]:
+    """Each unbought candidate's weighted similarity to what was bought, and its strongest anchor
+    as (part, anchor, co-buyers)."""
+    totals: dict[int, float] = {}
+    best: dict[int, tuple[float, int, int]] = {}
+    weight_sum = sum(w for w in owned.values() if w > 0)
+    for anchor, weight in owned.items():
+        entry = neighbours.get(anchor)
+        if entry is None or weight <= 0:
+            continue
+        for pid, sim, co in zip(*entry, strict=True):
+            pid = int(pid)
+            if pid < 0 or pid in owned or sim <= 0:
+                continue
+            part = float(weight) * float(sim) / weight_sum
+            totals[pid] = totals.get(pid, 0.0) + part
+            if pid not in best or part > best[pid][0]:
+                best[pid] = (part, int(anchor), int(co))
+    return totals, best
+
+
+def _fill_from_fallbacks(
+    out: list, fallbacks: Sequence[Fallback], taken: set[int], limit: int
+) -> tuple[Suggestion, ...]:
+    """Free places go to the fallbacks in order (segments, then everyone), skipping ``taken``."""
     for fallback in fallbacks:
         for pid, score in zip(fallback.ids, fallback.scores, strict=True):
             if len(out) >= limit:
