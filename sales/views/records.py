@@ -43,6 +43,8 @@ def salesrecord_list(request: HttpRequest) -> HttpResponse:
         "records": list(page.object_list),
         "totals": totals,
         "owners": owners,
+        "filters": filters,
+        "filtered": bool(filters.applied),
     }
     if wants_fragment(request):
         return render(request, "sales/partials/salesrecord_table.html", context)
