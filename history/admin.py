@@ -43,12 +43,8 @@ class HistoryAdminMixin:
             super().delete_queryset(request, queryset)
 
 
-@admin.register(ChangeLog)
-class ChangeLogAdmin(admin.ModelAdmin):
-    list_display = ["changed_at", "content_type", "object_id", "action", "changed_by"]
-    list_filter = ["content_type", "action"]
-    date_hierarchy = "changed_at"
-    list_select_related = ["content_type", "changed_by"]
+class ReadOnlyAdminMixin:
+    """For records that are written by the model layer only: admin lists and shows them, nothing more."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -58,3 +54,11 @@ class ChangeLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ChangeLog)
+class ChangeLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["changed_at", "content_type", "object_id", "action", "changed_by"]
+    list_filter = ["content_type", "action"]
+    date_hierarchy = "changed_at"
+    list_select_related = ["content_type", "changed_by"]

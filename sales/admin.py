@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from history.admin import HistoryAdminMixin
+from history.admin import HistoryAdminMixin, ReadOnlyAdminMixin
 from people.admin import VisibleAdminMixin
 from sales import admin_recommendations  # noqa: F401  (registers the stored suggestions)
 from sales.actions import open_deal
@@ -142,21 +142,12 @@ class DealAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(StageChange)
-class StageChangeAdmin(VisibleAdminMixin, admin.ModelAdmin):
+class StageChangeAdmin(ReadOnlyAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["deal", "from_stage", "to_stage", "status", "changed_at", "changed_by", "amount"]
     list_filter = ["to_stage", "status"]
     search_fields = ["deal__title"]
     date_hierarchy = "changed_at"
     list_select_related = ["deal", "from_stage", "to_stage", "changed_by"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SalesRecord)
