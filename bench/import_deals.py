@@ -27,6 +27,7 @@ import django
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from customers.models import Customer  # noqa: E402
@@ -114,6 +115,7 @@ def main() -> None:
     parser.add_argument("n", type=int, nargs="?", default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the imported deals afterwards")
     args = parser.parse_args()
+    call_command("migrate", verbosity=0)  # a fresh database gets its tables first
     prepare()
     if Deal.objects.filter(external_id__startswith="B-").exists():
         sys.exit(
