@@ -107,6 +107,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
     }
 
+# A connection pool per process (psycopg's pool) instead of one kept connection per thread.
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 0, minimum=0)
+
+
+def _pooled(database: dict) -> dict:
+    if DB_POOL_SIZE and database["ENGINE"] == "django.db.backends.postgresql":
+        database["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+        database.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE}
+    return database
+
+
+_pooled(DATABASES["default"])
+
 # A streaming replica for reports: dashboards, the metrics API and exports read from it (crm/replica.py).
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
 if DATABASE_REPLICA_URL:
@@ -115,6 +128,7 @@ if DATABASE_REPLICA_URL:
     )
     # In tests the replica serves the primary's test database, which reaches it by replication.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    _pooled(DATABASES["replica"])
     DATABASE_ROUTERS = ["crm.replica.ReplicaRouter"]
 REPLICA_READ_VIEWS = {
     "sales:dashboard",
