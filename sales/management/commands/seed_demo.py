@@ -24,12 +24,14 @@ from customers.models import Contact, Customer
 from history.actor import acting_as
 from people.models import Team
 from people.visibility import MANAGERS_GROUP, REPS_GROUP
-from sales.bulk import insert_rows
+from sales.bulk import insert_objects, insert_rows
 from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, StageChange
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo users, documented in the README
 PREFIX = "demo-"
 BATCH = 5000
+# Deals are drawn and written this many at a time.
+CHUNK = 20000
 
 FIRST = [
     "Acme", "Blue Harbor", "Cedar", "Delta", "Eastwind", "Falcon", "Greenfield", "Harbor", "Ironwood",
@@ -379,20 +381,30 @@ class Command(BaseCommand):
         return customers
 
     def _deals(self, rng, count, customers, products, stages, today, *, days: int) -> int:
+        """The deals in chunks, each written with its stage changes, sale and activities, so memory
+        stays flat however many deals are asked for."""
         order = [stages[key] for key in ("lead", "understand", "choose", "buy", "use", "maintain")]
-        drawn = [_draw_deal(rng, i, customers, products, order, today, days) for i in range(count)]
-        deals = Deal.objects.bulk_create([deal for deal, _steps in drawn], batch_size=BATCH)
-        changes, records, activities = [], [], []
         now = timezone.now()
-        for index, (deal, (_unsaved, steps)) in enumerate(zip(deals, drawn, strict=True), start=1):
-            changes += _stage_changes(deal, steps)
-            if deal.status == Deal.Status.WON:
-                records.append(_sale(deal, now))
-            activities += _deal_activities(rng, deal, index, today, now)
-        insert_rows(StageChange, CHANGE_FIELDS, changes)
-        insert_rows(SalesRecord, RECORD_FIELDS, records)
-        insert_rows(Activity, ACTIVITY_FIELDS, activities)
-        return len(deals)
+        for first in range(0, count, CHUNK):
+            drawn = [
+                _draw_deal(rng, i, customers, products, order, today, days)
+                for i in range(first, min(count, first + CHUNK))
+            ]
+            deals = insert_objects(Deal, [deal for deal, _steps in drawn])
+            changes, records, activities = [], [], []
+            for index, (deal, (_unsaved, steps)) in enumerate(
+                zip(deals, drawn, strict=True), start=first + 1
+            ):
+                changes += _stage_changes(deal, steps)
+                if deal.status == Deal.Status.WON:
+                    records.append(_sale(deal, now))
+                activities += _deal_activities(rng, deal, index, today, now)
+            insert_rows(StageChange, CHANGE_FIELDS, changes)
+            insert_rows(SalesRecord, RECORD_FIELDS, records)
+            insert_rows(Activity, ACTIVITY_FIELDS, activities)
+            if count > CHUNK:
+                self.stdout.write(f"  {first + len(deals)} deals", ending="\r")
+        return count
 
     def _plans(self, today: datetime.date, users: dict) -> None:
         start = datetime.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
