@@ -10,6 +10,7 @@ database is left alone.
 """
 
 import datetime
+import functools
 import random
 import time
 from decimal import Decimal
@@ -124,7 +125,15 @@ ACTIVITY_FIELDS = [
 
 
 def _at(day: datetime.date, hour: int = 10) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=timezone.get_current_timezone())
+    return datetime.datetime.combine(day, _HOURS[hour], tzinfo=_zone())
+
+
+_HOURS = [datetime.time(h) for h in range(24)]
+
+
+@functools.cache
+def _zone():
+    return timezone.get_current_timezone()
 
 
 def _draw_deal(rng, i: int, customers, products, order, today, days: int) -> tuple[Deal, list]:
