@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from rest_framework.test import APIClient
 
 from customers.models import Customer
 from people.models import Team
@@ -84,3 +85,28 @@ def test_the_migration_makes_each_primary_manager_one_of_the_managers():
     assert list(team.managers.values_list("username", flat=True)) == ["boss"]
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_a_co_manager_changes_the_teams_plans_through_the_api(co_manager, team, rep, other_rep, other_team):
+    ours = SalesPlanFactory(scope=SalesPlan.Scope.REP, rep=rep)
+    team_plan = SalesPlanFactory(scope=SalesPlan.Scope.TEAM, team=team)
+    theirs = SalesPlanFactory(scope=SalesPlan.Scope.REP, rep=other_rep)
+    api = APIClient()
+    api.force_authenticate(co_manager)
+    assert api.patch(f"/api/plans/{ours.pk}/", {"target_ratio": "0.7"}, format="json").status_code == 200
+    assert api.patch(f"/api/plans/{team_plan.pk}/", {"target_ratio": "0.8"}, format="json").status_code == 200
+    assert api.patch(f"/api/plans/{theirs.pk}/", {"target_ratio": "0.9"}, format="json").status_code == 404
+    created = api.post(
+        "/api/plans/",
+        {
+            "name": "North Q1",
+            "scope": "team",
+            "team": team.pk,
+            "period_start": "2027-01-01",
+            "period_end": "2027-03-31",
+            "target_ratio": "0.5",
+            "activity_ratio": "0.5",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
