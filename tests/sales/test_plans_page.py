@@ -198,10 +198,10 @@ def test_a_manager_cannot_touch_another_teams_rep_or_team(manager_client, other_
     assert other_rep.pk not in [r.pk for r in rows]
 
 
-def test_a_manager_cannot_plan_for_a_team_they_only_belong_to(client, rep, team):
-    member = TeamFactory(name="Elsewhere", members=[rep])
-    client.force_login(rep)
-    assert client.post(f"/plans/teams/{member.pk}/cell/", {**JAN, **GOOD}).status_code == 403
+def test_a_manager_cannot_plan_for_a_team_they_only_belong_to(manager_client, manager, team):
+    elsewhere = TeamFactory(name="Elsewhere", members=[manager])
+    assert manager_client.post(f"/plans/teams/{elsewhere.pk}/cell/", {**JAN, **GOOD}).status_code == 404
+    assert not SalesPlan.objects.exists()
 
 
 def test_a_co_manager_plans_for_the_team(client, rep, team):
