@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from history.models import ChangeLog
 from sales.models import SalesPlan
 from sales.planning import MONTH, QUARTER, Window, period_from, window_from
-from tests.factories import RepFactory, SalesPlanFactory, TeamFactory
+from tests.factories import ManagerFactory, RepFactory, SalesPlanFactory, TeamFactory
 
 JAN = {"start": "2027-01-01", "end": "2027-01-31", "period": "month", "year": "2027", "quarter": "1"}
 GOOD = {"revenue_quota": "12000", "activities_quota": "40", "target_ratio": "0.5", "activity_ratio": "0.6"}
@@ -138,8 +138,14 @@ def test_the_grid_shows_quarters_and_a_category(manager_client, rep):
 def test_an_empty_grid_says_what_to_do(manager_client, rep):
     html = manager_client.get("/plans/", {"year": "2027", "quarter": "1"}).content.decode()
     assert "No plans for 2027 Q1 yet" in html
-    lonely = manager_client.get("/plans/", {"level": "team"})
-    assert lonely.status_code == 200
+
+
+def test_a_manager_without_a_team_is_told_who_adds_people(client):
+    client.force_login(ManagerFactory(username="lonely"))
+    html = client.get("/plans/").content.decode()
+    assert "No reps to plan for yet. An admin adds people to your teams, or imports them." in html
+    teams = client.get("/plans/", {"level": "team"}).content.decode()
+    assert "No teams to plan for." in teams
 
 
 def test_copy_forward_copies_into_the_next_quarter_and_skips_cells_that_have_a_plan(
