@@ -140,7 +140,7 @@ def test_an_empty_grid_says_what_to_do(manager_client, rep):
     assert "No plans for 2027 Q1 yet" in html
 
 
-def test_a_manager_without_a_team_is_told_who_adds_people(client):
+def test_a_manager_without_a_team_is_told_who_adds_people(client, db):
     client.force_login(ManagerFactory(username="lonely"))
     html = client.get("/plans/").content.decode()
     assert "No reps to plan for yet. An admin adds people to your teams, or imports them." in html
