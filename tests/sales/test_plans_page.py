@@ -247,3 +247,15 @@ def test_the_page_runs_a_fixed_number_of_queries(manager_client, planned_reps, d
     with django_assert_num_queries(6):
         response = manager_client.get("/plans/", {"period": "month", "year": "2027", "quarter": "1"})
     assert response.context["grid"].planned == len(planned_reps) * 2
+
+
+def test_saving_a_cell_runs_a_fixed_number_of_queries(
+    manager_client, rep, planned_reps, django_assert_num_queries
+):
+    # Queries: session, user, the rep may be seen, the role (groups), the rep is the manager's to
+    # plan, the cell's plan for the form; the save (savepoint, the cell's plan read again inside the
+    # transaction, insert, history row, release); the grid's rows and plans for the new totals.
+    url = f"/plans/reps/{rep.pk}/cell/"
+    with django_assert_num_queries(13) as captured:
+        response = manager_client.post(url, {**JAN, **GOOD}, **HTMX)
+    assert response.status_code == 200, [q["sql"][:80] for q in captured.captured_queries]
