@@ -16,4 +16,4 @@ class TeamAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["name", "manager"]
     search_fields = ["name", "manager__username"]
     autocomplete_fields = ["manager"]
-    filter_horizontal = ["members"]
+    filter_horizontal = ["managers", "members"]

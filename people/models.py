@@ -1,4 +1,4 @@
-"""Teams: a manager and the reps whose records they see."""
+"""Teams: a primary manager, any co-managers, and the reps whose records they see."""
 
 from django.conf import settings
 from django.db import models
@@ -15,7 +15,11 @@ class TeamQuerySet(models.QuerySet):
             return self.none()
         if is_admin(user):
             return self
-        return self.filter(Q(manager=user) | Q(members=user)).distinct()
+        return self.filter(Q(manager=user) | Q(managers=user) | Q(members=user)).distinct()
+
+    def managed_by(self, user) -> "TeamQuerySet":
+        """The teams ``user`` manages: as the primary manager or as one of its co-managers."""
+        return self.filter(Q(manager=user) | Q(managers=user)).distinct()
 
 
 class Team(Tracked):
@@ -25,6 +29,12 @@ class Team(Tracked):
         on_delete=models.PROTECT,
         related_name="managed_teams",
         verbose_name=_("manager"),
+        help_text=_("The primary manager; co-managers see and plan for the team alike."),
+    )
+    # Every manager of the team. The primary manager is usually among them too, but the rule in
+    # ``people.visibility`` reads both, so a team whose primary manager was never added loses nothing.
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="co_managed_teams", blank=True, verbose_name=_("managers")
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="sales_teams", blank=True, verbose_name=_("members")
@@ -39,3 +49,6 @@ class Team(Tracked):
 
     def __str__(self) -> str:
         return self.name
+
+    def is_managed_by(self, user) -> bool:
+        return self.manager_id == user.pk or self.managers.filter(pk=user.pk).exists()

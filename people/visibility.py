@@ -1,6 +1,7 @@
 """Who may see whose records.
 
-A rep sees what they own; a manager sees what they and the members of the teams they manage own;
+A rep sees what they own; a manager sees what they and the members of the teams they manage own
+(a team's primary ``manager`` and every one of its ``managers`` alike);
 staff and superusers (admins) see everything. Every model's ``visible_to(user)`` builds on
 ``owner_filter`` so the rule lives in one place.
 """
@@ -20,7 +21,7 @@ def is_manager(user) -> bool:
     """Managers by group, or by managing a team; the answer is cached on the user object."""
     cached = getattr(user, "_crm_is_manager", None)
     if cached is None:
-        cached = user.groups.filter(name=MANAGERS_GROUP).exists() or user.managed_teams.exists()
+        cached = user.groups.filter(name=MANAGERS_GROUP).exists() or managed_teams(user).exists()
         user._crm_is_manager = cached
     return cached
 
@@ -30,12 +31,20 @@ def is_manager_or_admin(user) -> bool:
     return is_admin(user) or is_manager(user)
 
 
+def managed_teams(user):
+    """The teams ``user`` manages, as primary manager or co-manager."""
+    from people.models import Team  # the model module reads this one at import
+
+    return Team.objects.managed_by(user)
+
+
 def visible_owners(user):
     """A queryset of the ids of the users whose records ``user`` may see (``None`` means all)."""
     if is_admin(user):
         return None
     User = get_user_model()
-    return User.objects.filter(Q(pk=user.pk) | Q(sales_teams__manager=user)).values("pk")
+    managed = Q(sales_teams__manager=user) | Q(sales_teams__managers=user)
+    return User.objects.filter(Q(pk=user.pk) | managed).values("pk")
 
 
 def owner_filter(user, path: str = "owner") -> Q:

@@ -27,9 +27,9 @@ class StageAdmin(HistoryAdminMixin, admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "category", "list_price", "active"]
+    list_display = ["name", "category", "series", "list_price", "active"]
     list_filter = ["active", "category"]
-    search_fields = ["name", "category"]
+    search_fields = ["name", "category", "series", "external_id"]
 
 
 class StageChangeInline(admin.TabularInline):

@@ -384,3 +384,43 @@ class ActivityDoneForm(forms.Form):
 
     def clean_outcome(self) -> str:
         return " ".join(self.cleaned_data["outcome"].split())
+
+
+class PlanCellForm(forms.Form):
+    """One cell of the plans page: the quotas and the ratios M and P of a plan."""
+
+    revenue_quota = forms.DecimalField(
+        label=_("Revenue quota"),
+        min_value=Decimal("0"),
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        error_messages={"min_value": _("A quota cannot be negative.")},
+    )
+    activities_quota = forms.IntegerField(
+        label=_("Activities quota"),
+        min_value=0,
+        max_value=2_000_000_000,
+        required=False,
+        error_messages={"min_value": _("A quota cannot be negative.")},
+    )
+    target_ratio = forms.DecimalField(
+        label=_("Target ratio (M)"),
+        min_value=Decimal("0"),
+        max_digits=8,
+        decimal_places=4,
+        error_messages={
+            "required": _("Enter the target ratio M."),
+            "min_value": _("M cannot be negative."),
+        },
+    )
+    activity_ratio = forms.DecimalField(
+        label=_("Activity ratio (P)"),
+        min_value=Decimal("0"),
+        max_digits=8,
+        decimal_places=4,
+        error_messages={
+            "required": _("Enter the activity ratio P."),
+            "min_value": _("P cannot be negative."),
+        },
+    )

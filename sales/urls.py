@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from sales.views import activities, board, customers, dashboard, deals, home, records
+from sales.views import activities, board, customers, dashboard, deals, home, plans, records
 
 app_name = "sales"
 
@@ -33,4 +33,8 @@ urlpatterns = [
     path("activities/<int:pk>/edit/", activities.activity_edit, name="activity_edit"),
     path("activities/<int:pk>/done/", activities.activity_done, name="activity_done"),
     path("sales-records/", require_safe(records.salesrecord_list), name="salesrecord_list"),
+    path("plans/", require_safe(plans.plans), name="plans"),
+    path("plans/copy-forward/", plans.plan_copy_forward, name="plan_copy_forward"),
+    path("plans/reps/<int:rep_id>/cell/", plans.plan_rep_cell, name="plan_rep_cell"),
+    path("plans/teams/<int:team_id>/cell/", plans.plan_team_cell, name="plan_team_cell"),
 ]

@@ -86,6 +86,11 @@ MATRIX = {
     "sales:activity_edit": PAGE,
     "sales:activity_done": POST_ONLY,
     "sales:salesrecord_list": READ_PAGE,
+    # Everyone reads the plans that cover them; only managers and admins set them.
+    "sales:plans": READ_PAGE,
+    "sales:plan_copy_forward": MANAGERS_POST,
+    "sales:plan_rep_cell": MANAGERS,
+    "sales:plan_team_cell": MANAGERS,
     "customers:customer_create": PAGE,
     "customers:customer_options": READ_PAGE,
     "customers:customer_edit": PAGE,

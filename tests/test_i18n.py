@@ -48,6 +48,8 @@ NAV_AND_TITLES = [
     "Check your email",
     "Choose a new password",
     "Sign out everywhere",
+    "Plans",
+    "My plans",
 ]
 
 # The source document's own words for the five indicators (R, T, A, E, F).

@@ -51,6 +51,7 @@ KWARG_RECORDS = {
     "record_id": "salesrecord",
     "plan_id": "plan",
     "team_id": "team",
+    "rep_id": "rep",  # a person: what another rep may not plan or see
     "product_id": None,
     "stage_id": None,
 }
@@ -71,6 +72,7 @@ def records_of(rep) -> dict:
         "salesrecord": SalesRecordFactory(owner=rep, customer=customer),
         "plan": SalesPlanFactory(scope=SalesPlan.Scope.REP, rep=rep),
         "team": rep.sales_teams.first() or TeamFactory(members=[rep]),
+        "rep": rep,
     }
 
 

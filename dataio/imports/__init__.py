@@ -1,4 +1,4 @@
-"""Importing customers, deals, sales records, activities and plans from CSV or XLSX files.
+"""Importing customers, deals, sales records, activities, plans, products and people from CSV or XLSX.
 
 ``run_import`` reads the file, applies the mapping, checks every row, and writes all of it in one
 transaction or nothing at all; the report names every bad row by number, column and reason.
@@ -10,9 +10,11 @@ from django.utils.translation import gettext as _
 from dataio.imports.customers import CustomerImporter
 from dataio.imports.deals import DealImporter
 from dataio.imports.engine import Context
-from dataio.imports.fields import FIELDS, KIND_LABELS, KINDS, field_defs
+from dataio.imports.fields import ADMIN_KINDS, FIELDS, KIND_LABELS, KINDS, field_defs
 from dataio.imports.mapping import Mapping, MappingError, guess_mapping
+from dataio.imports.people import PeopleImporter
 from dataio.imports.plans import SalesPlanImporter
+from dataio.imports.products import ProductImporter
 from dataio.imports.readers import Limits, ReadError, Table, command_limits, read_table, upload_limits
 from dataio.imports.records import ActivityImporter, SalesRecordImporter
 from dataio.imports.report import ImportReport, Problem
@@ -24,11 +26,14 @@ IMPORTERS = {
     "sales": SalesRecordImporter,
     "activities": ActivityImporter,
     "plans": SalesPlanImporter,
+    "products": ProductImporter,
+    "people": PeopleImporter,
 }
 # The order in which referenced rows an import adds are saved: a new customer may need a new owner.
 _CREATION_ORDER = ("owner", "rep", "product", "customer")
 
 __all__ = [
+    "ADMIN_KINDS",
     "FIELDS",
     "KINDS",
     "KIND_LABELS",

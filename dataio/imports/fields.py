@@ -4,13 +4,17 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-KINDS = ("customers", "deals", "sales", "activities", "plans")
+KINDS = ("customers", "deals", "sales", "activities", "plans", "products", "people")
+# Kinds only an admin may import (the command line acts as one unless given --user).
+ADMIN_KINDS = ("people",)
 KIND_LABELS = {
     "customers": _("Customers"),
     "deals": _("Deals"),
     "sales": _("Sales records"),
     "activities": _("Activities"),
     "plans": _("Sales plans"),
+    "products": _("Products"),
+    "people": _("People and teams"),
 }
 
 # Field types: text, email, money, percent, ratio, int, date, datetime, bool, choice, and the
@@ -230,6 +234,36 @@ FIELDS: dict[str, tuple[FieldDef, ...]] = {
         ),
     ),
 }
+
+
+FIELDS["products"] = (
+    _ext(),
+    FieldDef("name", _("Name"), required=True, max_length=200, aliases=("name", "product", "product name")),
+    FieldDef("category", _("Category"), max_length=100, aliases=("category", "product category", "family")),
+    FieldDef("series", _("Series"), max_length=100, aliases=("series", "product series", "line", "range")),
+    FieldDef("list_price", _("List price"), "money", aliases=("list price", "price", "unit price")),
+    FieldDef("active", _("Active (yes/no)"), "bool", aliases=("active", "is active", "on sale")),
+)
+FIELDS["people"] = (
+    FieldDef("username", _("Username"), required=True, max_length=150, aliases=("username", "user", "login")),
+    FieldDef("first_name", _("First name"), max_length=150, aliases=("first name", "given name", "first")),
+    FieldDef("last_name", _("Last name"), max_length=150, aliases=("last name", "surname", "family name")),
+    FieldDef("email", _("Email"), "email", max_length=254, aliases=("email", "e-mail", "mail")),
+    FieldDef(
+        "team",
+        _("Team"),
+        max_length=100,
+        aliases=("team", "team name", "sales team"),
+        help=_("The team the person is in; a team of a new name is created."),
+    ),
+    FieldDef(
+        "manager",
+        _("Manager (username)"),
+        max_length=150,
+        aliases=("manager", "manager username", "reports to"),
+        help=_("Becomes one of the team's managers; a new team's first manager is its primary manager."),
+    ),
+)
 
 
 def field_defs(kind: str) -> dict[str, FieldDef]:

@@ -7,10 +7,11 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from dataio.imports.fields import FIELDS, KIND_LABELS, MATCHES, REFERENCE_TYPES
+from dataio.imports.fields import ADMIN_KINDS, FIELDS, KIND_LABELS, MATCHES, REFERENCE_TYPES
 from dataio.imports.mapping import FieldMap, Mapping, MappingError
 from dataio.imports.readers import UPLOAD_BYTES
 from dataio.imports.values import BOOLEAN_STYLE_LABELS
+from people.visibility import is_admin
 from sales.models import Stage
 
 MAX_UPLOAD = UPLOAD_BYTES  # larger files go through the import_data command
@@ -52,8 +53,11 @@ class UploadForm(forms.Form):
     )
     ready_mapping = forms.ChoiceField(label=_("Start from a ready mapping"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if user is not None and not is_admin(user):
+            # Importing people makes accounts and teams: an admin's job.
+            self.fields["kind"].choices = [(k, v) for k, v in KIND_LABELS.items() if k not in ADMIN_KINDS]
         self.ready = ready_mappings()
         self.fields["ready_mapping"].choices = [("", _("Guess from the column names"))] + [
             (name, f"{name} ({KIND_LABELS.get(data.get('kind'), '?')})") for name, data in self.ready.items()

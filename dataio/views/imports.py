@@ -69,7 +69,7 @@ def _table(state: dict, data: bytes, mapping: Mapping):
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
     _check_importer(request)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read()

@@ -28,7 +28,7 @@ class PlansAreWrittenByManagers(permissions.BasePermission):
         # A manager sees the company plan and plans of teams they belong to, but changes only
         # the plans of the teams they manage and of the reps in them.
         if obj.team_id is not None:
-            return obj.team.manager_id == user.pk
+            return obj.team.is_managed_by(user)
         if obj.rep_id is not None:
-            return obj.rep.sales_teams.filter(manager=user).exists()
+            return obj.rep.sales_teams.managed_by(user).exists()
         return False

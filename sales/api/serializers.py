@@ -396,7 +396,7 @@ class PlanTeamField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         user = _user(self)
-        return Team.objects.all() if is_admin(user) else Team.objects.filter(manager=user)
+        return Team.objects.all() if is_admin(user) else Team.objects.managed_by(user)
 
 
 class SalesPlanSerializer(serializers.ModelSerializer):

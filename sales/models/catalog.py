@@ -76,6 +76,7 @@ class ProductQuerySet(models.QuerySet):
 class Product(Tracked):
     name = models.CharField(_("name"), max_length=200, unique=True)
     category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
+    series = models.CharField(_("series"), max_length=100, blank=True)
     list_price = models.DecimalField(
         _("list price"),
         max_digits=14,
@@ -84,6 +85,8 @@ class Product(Tracked):
         validators=[MinValueValidator(Decimal("0"))],
     )
     active = models.BooleanField(_("active"), default=True)
+    # The product's id in the catalogue it was imported from; a re-import updates it by this id.
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
 
     objects = ProductQuerySet.as_manager()
 

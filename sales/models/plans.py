@@ -21,6 +21,7 @@ class SalesPlanQuerySet(models.QuerySet):
         return self.filter(
             Q(scope=SalesPlan.Scope.COMPANY)
             | Q(team__manager=user)
+            | Q(team__managers=user)
             | Q(team__members=user)
             | Q(rep__in=visible_owners(user))
         ).distinct()

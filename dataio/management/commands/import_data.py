@@ -11,7 +11,10 @@ from dataio.imports import KINDS, Mapping, MappingError, command_limits, run_imp
 
 
 class Command(BaseCommand):
-    help = "Import customers, deals, sales, activities or plans from CSV/XLSX with a JSON mapping."
+    help = (
+        "Import customers, deals, sales, activities, plans, products or people from CSV/XLSX "
+        "with a JSON mapping."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("kind", choices=KINDS)
