@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "crm.context_processors.crm",
             ],
+            "builtins": ["crm.formatting"],
         },
     },
 ]

@@ -3,13 +3,14 @@
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from crm.formatting import format_day, format_moment, format_money
 from history.models import ChangeLog
 
 
@@ -75,6 +76,10 @@ def _known(objects: Iterable[models.Model | None]) -> dict[type, dict[str, str]]
     return known
 
 
+# Decimal fields that hold money, written as amounts; other decimals (probability, ratios) as numbers.
+MONEY_FIELDS = {"amount", "need", "list_price", "revenue_quota"}
+
+
 def _plain(field: models.Field | None, value: str) -> str:
     if value == "" or not isinstance(field, models.Field):
         return value
@@ -82,14 +87,20 @@ def _plain(field: models.Field | None, value: str) -> str:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(field, models.BooleanField):
         return str(_("Yes") if value == "True" else _("No"))
-    if isinstance(field, models.DateTimeField):
+    try:
+        if isinstance(field, models.DateTimeField):
+            return format_moment(datetime.datetime.fromisoformat(value))
+        if isinstance(field, models.DateField):
+            return format_day(datetime.date.fromisoformat(value))
+    except ValueError:
+        return value
+    if isinstance(field, models.DecimalField):
+        if field.name in MONEY_FIELDS:
+            return format_money(value)
         try:
-            moment = datetime.datetime.fromisoformat(value)
-        except ValueError:
+            return format(Decimal(value).normalize(), "f")
+        except InvalidOperation:
             return value
-        if timezone.is_aware(moment):
-            moment = timezone.localtime(moment)
-        return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
     return value
 
 
