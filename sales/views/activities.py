@@ -30,16 +30,15 @@ def visible_activities(user):
 
 
 def _owner_filter(request: HttpRequest) -> tuple[int | None, list]:
-    """Managers and admins may look at one person's activities; everyone starts with their own."""
+    """Reps see their own activities. Managers and admins start on everyone they can see (their
+    team's overdue work first), with their own ("Mine") or one person's a pick away."""
     if not is_manager_or_admin(request.user):
         return request.user.pk, []
     people = list(visible_people(request.user))
     raw = request.GET.get("owner", "")
-    if raw == "all":
-        return None, people
     if raw.isdigit() and any(p.pk == int(raw) for p in people):
         return int(raw), people
-    return request.user.pk, people
+    return None, people
 
 
 def _filters(request: HttpRequest) -> tuple[ActivityFilterSet, list]:

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from people.visibility import is_manager_or_admin
 from sales.metrics import day_bounds, flag, overdue_q, slipped_q, stale_q
 from sales.models import Activity, Deal
 from sales.recommend.store import strongest_for
@@ -18,14 +19,18 @@ LIMIT = 25
 def my_day(request: HttpRequest) -> HttpResponse:
     user, now, today = request.user, timezone.now(), timezone.localdate()
     start, end = day_bounds(today, today)
-    # "My" day: the user's own work, even for a manager who may see the team's.
-    mine = Activity.objects.visible_to(user).filter(owner=user).select_related("deal", "customer", "owner")
+    # A rep's day is their own work. A manager's starts on the team's (everyone they can see), with
+    # their own one click away (?whose=mine).
+    team_view = is_manager_or_admin(user) and request.GET.get("whose") != "mine"
+    mine = Activity.objects.visible_to(user).select_related("deal", "customer", "owner")
+    deals = Deal.objects.visible_to(user).open()
+    if not team_view:
+        mine, deals = mine.filter(owner=user), deals.filter(owner=user)
     stale, overdue, slipped = stale_q(today, settings.CRM_STALE_DAYS), overdue_q(today), slipped_q()
-    deals = Deal.objects.visible_to(user).filter(owner=user).open()
     attention = (
         deals.filter(stale | overdue | slipped)
         .annotate(is_stale=flag(stale), is_overdue=flag(overdue), is_slipped=flag(slipped))
-        .select_related("customer", "stage")
+        .select_related("customer", "stage", "owner")
         .order_by("expected_close", "-amount", "pk")
     )
     context = {
@@ -36,6 +41,8 @@ def my_day(request: HttpRequest) -> HttpResponse:
         "done_today": mine.done().filter(done_at__gte=start, done_at__lt=end).count(),
         "suggested_customers": strongest_for(user),
         "limit": LIMIT,
+        "team_view": team_view,
+        "can_see_team": is_manager_or_admin(user),
         "now": now,
         "today": today,
         "stale_days": settings.CRM_STALE_DAYS,

@@ -64,12 +64,20 @@ def test_the_list_shows_only_the_users_activities(rep_client, rep, other_rep):
     assert response.context["people"] == []
 
 
-def test_a_manager_sees_their_own_by_default_and_the_team_on_request(manager_client, manager, rep):
+def test_a_manager_starts_on_the_team_with_their_own_a_pick_away(manager_client, manager, rep, other_rep):
     task(manager, "Manager's", hours(-30))
     task(rep, "Rep's", hours(-30))
-    assert section(manager_client.get(LIST), "overdue") == ["Manager's"]
+    task(other_rep, "Other team's", hours(-30))
+    assert sorted(section(manager_client.get(LIST), "overdue")) == ["Manager's", "Rep's"]
     assert sorted(section(manager_client.get(LIST, {"owner": "all"}), "overdue")) == ["Manager's", "Rep's"]
+    assert section(manager_client.get(LIST, {"owner": manager.pk}), "overdue") == ["Manager's"]
     assert section(manager_client.get(LIST, {"owner": rep.pk}), "overdue") == ["Rep's"]
+
+
+def test_a_rep_sees_only_their_own_whatever_they_ask(rep_client, rep, manager):
+    task(rep, "Mine", hours(-30))
+    task(manager, "Manager's", hours(-30))
+    assert section(rep_client.get(LIST, {"owner": manager.pk}), "overdue") == ["Mine"]
 
 
 def test_empty_sections_say_something_helpful(rep_client):
@@ -186,10 +194,27 @@ def test_my_day_shows_todays_and_overdue_tasks_and_deals_needing_attention(rep_c
     assert response.context["done_today"] == 1
 
 
-def test_my_day_is_about_the_users_own_work_even_for_a_manager(manager_client, manager, rep):
+def test_a_managers_day_starts_on_the_team_and_mine_is_one_click_away(
+    manager_client, manager, rep, other_rep
+):
     task(rep, "Rep's task", hours(-48))
-    response = manager_client.get(HOME)
+    task(other_rep, "Other team's task", hours(-48))
+    customer = CustomerFactory(owner=rep)
+    DealFactory(owner=rep, customer=customer, amount=Decimal("1000"))
+    team_day = manager_client.get(HOME)
+    assert [a.subject for a in team_day.context["overdue_tasks"]] == ["Rep's task"]
+    assert team_day.context["pipeline"]["amount"] == Decimal("1000")
+    assert b"?whose=mine" in team_day.content
+    own_day = manager_client.get(HOME, {"whose": "mine"})
+    assert own_day.context["overdue_tasks"] == []
+    assert own_day.context["pipeline"]["count"] == 0
+
+
+def test_a_reps_day_is_their_own_work(rep_client, rep, manager):
+    task(manager, "Manager's task", hours(-48))
+    response = rep_client.get(HOME, {"whose": "team"})
     assert response.context["overdue_tasks"] == []
+    assert b"?whose=mine" not in response.content
 
 
 def test_my_day_flags_stale_and_slipped_deals(rep_client, rep):
