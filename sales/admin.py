@@ -40,6 +40,9 @@ class StageChangeInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["changed_at", "pk"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("deal", "from_stage", "to_stage", "changed_by")
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 

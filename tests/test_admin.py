@@ -1,6 +1,8 @@
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sales.models import Deal, SalesRecord, Stage, StageChange
@@ -95,3 +97,23 @@ def test_admin_refuses_moving_a_lost_deal(admin_client_, rep):
     assert response.status_code == 200
     assert "A lost deal cannot move" in response.content.decode()
     assert StageChange.objects.filter(deal=deal).count() == 2
+
+
+def queries_for(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_stage_changes_read_as_deal_and_stage_names_in_admin(admin_client_, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep, title="Harbor fleet")
+    deal.move_to(Stage.objects.get(key="understand"), by=rep)
+    url = reverse("admin:sales_deal_change", args=[deal.pk])
+    body = admin_client_.get(url).content.decode()
+    assert "Harbor fleet: new deal → Lead (Open)" in body
+    assert "Harbor fleet: Lead → Understand (Open)" in body
+    # The inline's rows come with their deal and stages: four more moves cost no more queries.
+    before = queries_for(admin_client_, url)
+    for key in ("choose", "lead", "understand", "choose"):
+        deal.move_to(Stage.objects.get(key=key), by=rep)
+    assert queries_for(admin_client_, url) == before

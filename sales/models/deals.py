@@ -304,7 +304,9 @@ class StageChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
+        # Lists and inlines fetch the deal and both stages with the rows (select_related).
+        start = self.from_stage.display_name if self.from_stage_id else _("new deal")
+        return f"{self.deal.title}: {start} → {self.to_stage.display_name} ({self.get_status_display()})"
 
     def save(self, *args, **kwargs) -> None:
         # The table is a ledger: funnels and time-in-stage depend on rows never being rewritten.
