@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -108,7 +108,11 @@ def _columns(sort: str, show_owner: bool) -> list[dict]:
 def deal_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     filters = DealFilterSet(request.GET, Deal.objects.visible_to(user), stages=list(Stage.objects.all()))
-    totals = filters.qs.aggregate(count=Count("pk"), amount=Sum("amount"))
+    # Open, won and lost amounts are different things; the line above the list sums each apart.
+    totals = filters.qs.aggregate(
+        count=Count("pk"),
+        **{status: Sum("amount", filter=Q(status=status)) for status in Deal.Status.values},
+    )
     paginator = Paginator(filters.qs.select_related("customer", "owner", "stage"), PAGE_SIZE)
     # The totals already counted the rows; reusing that saves the paginator its own COUNT query.
     paginator.count = totals["count"]
@@ -120,6 +124,9 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "deals": list(page.object_list),
         "totals": totals,
+        "status_totals": [
+            (label, totals[value]) for value, label in Deal.Status.choices if totals[value] is not None
+        ],
         "filters": filters,
         "owners": owners,
         "bar": filters.owner_team_bar(BAR, owners=owners, teams=teams),

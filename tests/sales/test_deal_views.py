@@ -507,3 +507,20 @@ def test_the_deal_search_finds_only_visible_open_deals(rep_client, rep, other_re
     response = rep_client.get(reverse("sales:deal_options"), {"deal_q": "fleet"})
     assert b"Fleet renewal" in response.content
     assert b"Fleet expansion" not in response.content
+
+
+def test_the_lists_total_sums_open_won_and_lost_apart(rep_client, rep):
+    deal_of(rep, amount=Decimal("100.50"))
+    deal_of(rep, amount=Decimal("200"))
+    deal_of(rep, amount=Decimal("1000")).win(by=rep)
+    deal_of(rep, amount=Decimal("40")).mark_lost("No budget", by=rep)
+    response = rep_client.get(LIST)
+    assert response.context["status_totals"] == [
+        ("Open", Decimal("300.50")),
+        ("Won", Decimal("1000.00")),
+        ("Lost", Decimal("40.00")),
+    ]
+    text = " ".join(response.content.decode().split())
+    assert 'Open <strong class="text-body">$300.50</strong>' in text
+    # Filtered to open deals, only the open amount is summed.
+    assert rep_client.get(LIST, {"status": "open"}).context["status_totals"] == [("Open", Decimal("300.50"))]
