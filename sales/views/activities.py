@@ -161,6 +161,9 @@ def activity_done(request: HttpRequest, pk: int) -> HttpResponse:
         activity.complete(outcome=form.cleaned_data["outcome"])
     if wants_fragment(request):
         context = {"a": activity, "now": timezone.now(), "show_link": request.POST.get("show_link") == "1"}
-        return render(request, "sales/partials/activity_item.html", context)
+        response = render(request, "sales/partials/activity_item.html", context)
+        # Pages that count activities (My day's counters) listen for this and refresh their figures.
+        response["HX-Trigger"] = "activity-done"
+        return response
     messages.success(request, _("Done: %(subject)s") % {"subject": activity.subject})
     return redirect(_next_url(request, "sales:activity_list"))
