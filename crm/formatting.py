@@ -57,8 +57,11 @@ def format_moment(value) -> str:
     return formats.date_format(value, "DATETIME_FORMAT")
 
 
-def relative_day(value, today: datetime.date | None = None) -> str:
-    """How far a date is from today in words: "today", "in 3 days", "2 days ago"."""
+def relative_day(value, style: str = "", today: datetime.date | None = None) -> str:
+    """How far a date is from today in words: "today", "in 3 days", "2 days ago".
+
+    ``style="overdue"`` is for work that was due: a past date reads "2 days overdue".
+    """
     if value in (None, ""):
         return ""
     if isinstance(value, datetime.datetime):
@@ -68,6 +71,8 @@ def relative_day(value, today: datetime.date | None = None) -> str:
         return gettext("today")
     if days == 1:
         return gettext("tomorrow")
+    if days < 0 and style == "overdue":
+        return ngettext("%(n)d day overdue", "%(n)d days overdue", -days) % {"n": -days}
     if days == -1:
         return gettext("yesterday")
     if days > 0:

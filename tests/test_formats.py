@@ -64,6 +64,14 @@ def test_relative_days(offset, text):
     assert relative_day(today + datetime.timedelta(days=offset), today=today) == text
 
 
+def test_past_due_work_reads_as_overdue():
+    today = datetime.date(2026, 12, 7)
+    assert relative_day(datetime.date(2026, 12, 5), "overdue", today=today) == "2 days overdue"
+    assert relative_day(datetime.date(2026, 12, 6), "overdue", today=today) == "1 day overdue"
+    with translation.override("zh-hans"):
+        assert relative_day(datetime.date(2026, 12, 5), "overdue", today=today) == "逾期 2 天"
+
+
 def test_relative_days_in_chinese():
     today = datetime.date(2026, 12, 7)
     with translation.override("zh-hans"):
