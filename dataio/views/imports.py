@@ -23,6 +23,7 @@ from dataio.imports import (
     Mapping,
     MappingError,
     ReadError,
+    field_defs,
     guess_mapping,
     read_table,
     run_import,
@@ -34,6 +35,7 @@ from people.visibility import is_manager_or_admin
 SESSION_KEY = "crm_import"
 KEEP_SECONDS = 2 * 60 * 60
 PROBLEMS_SHOWN = 1000
+PREVIEW_ROWS = 10
 
 
 def _check_importer(request: HttpRequest) -> None:
@@ -66,6 +68,38 @@ def _table(state: dict, data: bytes, mapping: Mapping):
     )
 
 
+def _earlier_mapping(request: HttpRequest, kind: str, headers: list[str]) -> Mapping | None:
+    """The mapping of the upload this one replaces ("Upload a corrected file"), when it is for the
+    same kind of record and every column it reads is still in the file; otherwise None."""
+    state = request.session.get(SESSION_KEY)
+    if not state or state.get("mapping", {}).get("kind") != kind:
+        return None
+    try:
+        mapping = Mapping.from_dict(state["mapping"], check=False)
+    except MappingError:
+        return None
+    present = set(headers)
+    if not mapping.fields or any(c not in present for fm in mapping.fields.values() for c in fm.columns):
+        return None
+    return mapping
+
+
+def _preview_rows(state: dict, data: bytes, mapping: Mapping) -> tuple[list[str], list[list[str]]]:
+    """The first rows as the mapping reads them: a column per mapped field, under the field's name."""
+    table = _table(state, data, mapping)
+    labels = {name: fdef.label for name, fdef in field_defs(mapping.kind).items()}
+    mapped = [(name, fm) for name, fm in mapping.fields.items() if fm.columns]
+    index = {h: i for i, h in enumerate(table.headers)}
+    rows = []
+    for _n, cells in table.rows[:PREVIEW_ROWS]:
+        row = []
+        for _name, fm in mapped:
+            values = [cells[index[c]] for c in fm.columns if c in index and index[c] < len(cells)]
+            row.append(" ".join(v for v in values if v))
+        rows.append(row)
+    return [str(labels.get(name, name)) for name, _fm in mapped], rows
+
+
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
     _check_importer(request)
@@ -85,7 +119,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(exc))
         else:
             samples = {h: table.column_values(h, limit=20) for h in table.headers if h}
-            mapping = mapping or guess_mapping(form.cleaned_data["kind"], table.headers, samples)
+            mapping = (
+                mapping
+                or _earlier_mapping(request, form.cleaned_data["kind"], table.headers)
+                or guess_mapping(form.cleaned_data["kind"], table.headers, samples)
+            )
             token = secrets.token_urlsafe(24)
             cache.set(_cache_key(request.user, token), data, KEEP_SECONDS)
             request.session[SESSION_KEY] = {
@@ -172,9 +210,13 @@ def import_preview(request: HttpRequest) -> HttpResponse:
     if isinstance(ran, HttpResponse):
         return ran
     state, mapping, report = ran
+    pending = _pending(request)
+    columns, rows = _preview_rows(state, pending[1], mapping) if pending and report.ok else ([], [])
     context = {
         "state": state,
         "report": report,
+        "preview_columns": columns,
+        "preview_rows": rows,
         "problems": report.problems[:PROBLEMS_SHOWN],
         "hidden_problems": max(0, len(report.problems) - PROBLEMS_SHOWN),
         "kind_label": KIND_LABELS[mapping.kind],

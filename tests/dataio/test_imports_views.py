@@ -144,3 +144,45 @@ def test_committing_an_unfinished_mapping_sends_the_user_back_to_it(owners, admi
     response = admin_client_.post(reverse("dataio:import_commit"))
     assert response.status_code == 302 and response.url == reverse("dataio:import_map")
     assert Deal.objects.count() == 0
+
+
+MAPPED = {
+    "col__owner": "Rep",
+    "col__is_won": "Won",
+    "col__lost_reason": "Lost because",
+    "missing__customer": "create",
+    "missing__product": "create",
+    "val__stage__0": "buy",
+    "val__stage__1": "lost",
+    "val__stage__2": "choose",
+    "val__stage__3": "understand",
+}
+
+
+def test_a_successful_preview_shows_the_first_rows_as_they_will_be_read(owners, admin_client_):
+    _upload(admin_client_, deals_text())
+    _mapping_post(admin_client_, **MAPPED)
+    preview = admin_client_.get(reverse("dataio:import_preview"))
+    assert preview.context["report"].ok
+    columns, rows = preview.context["preview_columns"], preview.context["preview_rows"]
+    assert len(rows) == 10
+    first = dict(zip(columns, rows[0], strict=True))
+    expected = deals_text().splitlines()[1].split(",")
+    assert first["Title"] == expected[1] and first["Customer"] == expected[2]
+    assert "The first 10 rows as they will be read" in preview.content.decode()
+
+
+def test_a_corrected_file_keeps_the_mapping_made_for_the_first(owners, admin_client_):
+    text = deals_text().replace("1999.99", "lots")
+    _upload(admin_client_, text)
+    _mapping_post(admin_client_, **MAPPED)
+    assert not admin_client_.get(reverse("dataio:import_preview")).context["report"].ok
+    # "Upload a corrected file": the same columns, so the mapping chosen by hand is kept.
+    _upload(admin_client_, deals_text())
+    preview = admin_client_.get(reverse("dataio:import_preview"))
+    assert preview.context["report"].ok, preview.context["report"].problems
+    assert preview.context["report"].created == 10
+    # A file without one of the mapped columns starts from a fresh guess instead.
+    _upload(admin_client_, deals_text().replace("Rep", "Salesperson", 1))
+    form = admin_client_.get(reverse("dataio:import_map")).context["form"]
+    assert form["col__owner"].value() != "Rep"
