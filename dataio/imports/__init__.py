@@ -18,11 +18,13 @@ from dataio.imports.products import ProductImporter
 from dataio.imports.readers import Limits, ReadError, Table, command_limits, read_table, upload_limits
 from dataio.imports.records import ActivityImporter, SalesRecordImporter
 from dataio.imports.report import ImportReport, Problem
+from dataio.imports.stage_history import StageHistoryImporter
 from history.actor import acting_as
 
 IMPORTERS = {
     "customers": CustomerImporter,
     "deals": DealImporter,
+    "stage_history": StageHistoryImporter,
     "sales": SalesRecordImporter,
     "activities": ActivityImporter,
     "plans": SalesPlanImporter,
