@@ -83,6 +83,8 @@ def run_import(
 def import_table(table: Table, mapping: Mapping, *, user, dry_run: bool = False) -> ImportReport:
     report = ImportReport(kind=mapping.kind, rows=len(table.rows), dry_run=dry_run)
     missing = mapping.missing_columns(table.headers)
+    report.absent_optional = mapping.absent_optional(table.headers)
+    mapping = mapping.for_headers(table.headers)
     if missing:
         for column in missing:
             report.problems.append(
