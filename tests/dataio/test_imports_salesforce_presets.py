@@ -7,7 +7,9 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer
@@ -196,3 +198,44 @@ def _insert_blank(line: str) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(cells)
     return out.getvalue()
+
+
+def _upload(client, data: bytes, kind: str, ready: str, name: str):
+    return client.post(
+        reverse("dataio:import_upload"),
+        {
+            "kind": kind,
+            "file": SimpleUploadedFile(name, data, content_type="text/csv"),
+            "ready_mapping": ready,
+        },
+    )
+
+
+def _through_the_map_page(client):
+    """Post the mapping page as it is shown, then open the preview."""
+    form = client.get(reverse("dataio:import_map")).context["form"]
+    data = {n: (form[n].value() or "") for n in form.fields}
+    client.post(reverse("dataio:import_map"), {**data, "preview": "1"})
+    return client.get(reverse("dataio:import_preview"))
+
+
+def test_the_browser_preview_names_the_absent_optional_columns(admin_client_):
+    data = _only(FIXTURES / "salesforce-Account.csv", ACCOUNT_REQUIRED)
+    _upload(admin_client_, data, "customers", "salesforce-account.json", "Account.csv")
+    preview = _through_the_map_page(admin_client_)
+    assert preview.context["report"].ok, preview.context["report"].problems
+    page = preview.content.decode()
+    assert "Optional columns not in this file" in page and "Description" in page
+
+
+def test_the_browser_imports_a_stage_history_with_its_preset(admin_user, admin_client_):
+    _import_all(admin_user, minimal=False)
+    data = (FIXTURES / "salesforce-OpportunityHistory.csv").read_bytes()
+    response = _upload(admin_client_, data, "stage_history", "salesforce-opportunity-history.json", "h.csv")
+    assert response.status_code == 302
+    preview = _through_the_map_page(admin_client_)
+    assert preview.context["report"].ok, preview.context["report"].problems
+    assert preview.context["report"].updated == 3
+    assert admin_client_.post(reverse("dataio:import_commit")).status_code == 302
+    assert Deal.objects.get(external_id="006Ec00000AieKwIAJ").status == "lost"
+    assert not SalesRecord.objects.filter(deal__external_id="006Ec00000AieKwIAJ").exists()
