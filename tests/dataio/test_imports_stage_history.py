@@ -219,3 +219,39 @@ def test_pages_render_for_deals_with_an_imported_path(files, admin_client_):
         assert admin_client_.get(reverse("sales:deal_detail", args=[deal.pk])).status_code == 200
     assert admin_client_.get(reverse("sales:pipeline")).status_code == 200
     assert admin_client_.get(reverse("sales:dashboard")).status_code == 200
+
+
+def test_a_path_won_and_then_reopened_in_the_source_ends_open_without_its_sale(files, tmp_path):
+    history_map, path, _tmp = files
+    reopened = tmp_path / "reopened.csv"
+    reopened.write_text(
+        "Deal,Stage,Entered at,Amount\n"
+        "D-003,Lead,2017-05-05 09:00,\n"
+        "D-003,Won,2017-05-30 09:00,\n"
+        "D-003,Proposal,2017-06-10 09:00,\n",
+        encoding="utf-8",
+    )
+    assert SalesRecord.objects.filter(deal__external_id="D-003").exists()  # from the deals import
+    report = run_import(reopened.read_bytes(), "r.csv", Mapping.from_dict(HISTORY_MAPPING), user=None)
+    assert report.committed, report.problems
+    assert [w.row for w in report.warnings] == [4]
+    deal = Deal.objects.get(external_id="D-003")
+    assert (deal.status, deal.stage.key, deal.closed_on) == ("open", "choose", None)
+    assert not SalesRecord.objects.filter(deal=deal).exists()
+    assert _path("D-003")[-1] == ("buy", "choose", "open", "2017-06-10")
+
+
+def test_a_path_ending_lost_takes_the_mapping_default_when_the_deal_has_no_reason(files, tmp_path):
+    history_map, path, _tmp = files
+    lost = tmp_path / "lost.csv"
+    lost.write_text(
+        "Deal,Stage,Entered at,Amount\nD-004,Lead,2017-06-01 09:00,\nD-004,Lost,2017-07-01 09:00,\n"
+    )
+    report = run_import(lost.read_bytes(), "l.csv", Mapping.from_dict(HISTORY_MAPPING), user=None)
+    assert report.committed, report.problems
+    deal = Deal.objects.get(external_id="D-004")
+    assert (deal.status, deal.lost_reason, deal.closed_on) == (
+        "lost",
+        "Lost in the old system",
+        datetime.date(2017, 7, 1),
+    )

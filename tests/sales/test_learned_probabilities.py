@@ -189,3 +189,22 @@ def test_pipeline_settings_are_edited_in_admin(admin_client_):
     settings = PipelineSettings.objects.get()
     assert (settings.pk, settings.window_months, settings.use_learned_probabilities) == (1, 6, True)
     assert admin_client_.get(url).status_code == 403  # one row only
+
+
+def test_the_loader_is_kept_in_the_cache_when_asked_and_forgotten_when_settings_change(
+    closed_book, settings, admin_client_, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    settings.CRM_LEARNED_PROBABILITIES_CACHE_SECONDS = 60
+    cache.clear()
+    today = timezone.localdate()
+    first = pipeline_odds(today)
+    with django_assert_num_queries(0):
+        assert pipeline_odds(today) == first
+    admin_client_.post(
+        reverse("admin:sales_pipelinesettings_add"),
+        {"window_months": 12, "minimum_deals": 1, "use_learned_probabilities": "on"},
+    )
+    assert pipeline_odds(today).use_learned and not first.use_learned
+    cache.clear()
