@@ -208,3 +208,10 @@ def test_the_loader_is_kept_in_the_cache_when_asked_and_forgotten_when_settings_
     )
     assert pipeline_odds(today).use_learned and not first.use_learned
     cache.clear()
+
+
+def test_the_board_totals_follow_the_setting(open_book, rep_client):
+    _use_learned(True)
+    assert rep_client.get(reverse("sales:pipeline")).context["open_weighted"] == Decimal("1866.70")
+    _use_learned(False)
+    assert rep_client.get(reverse("sales:pipeline")).context["open_weighted"] == Decimal("1300.00")
