@@ -54,7 +54,6 @@ class DealPath:
     deal: Deal
     changes: list[StageChange]
     values: dict
-    last_row: int
     sale: SalesRecord | None = None
     sale_changes: dict = field(default_factory=dict)
     sale_record: SalesRecord | None = None  # the sale the deal has, when its date or amount changes
@@ -229,7 +228,7 @@ class StageHistoryImporter(KindImporter):
             "lost_reason": lost_reason,
         }
         values = self.changed_fields(deal, wanted)
-        plan = DealPath(deal=deal, changes=changes, values=values, last_row=last.row)
+        plan = DealPath(deal=deal, changes=changes, values=values)
         if status == Deal.Status.WON:
             if sale is None:
                 plan.sale = SalesRecord(
@@ -250,7 +249,11 @@ class StageHistoryImporter(KindImporter):
                     last.row,
                     self.column("stage"),
                     _("The deal ends %(status)s, so its sales record of %(amount)s on %(day)s is removed.")
-                    % {"status": status, "amount": sale.amount, "day": sale.sold_on},
+                    % {
+                        "status": str(Deal.Status(status).label).lower(),
+                        "amount": sale.amount,
+                        "day": sale.sold_on,
+                    },
                 )
             )
         return plan
