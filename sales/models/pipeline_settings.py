@@ -14,7 +14,7 @@ class PipelineSettingsQuerySet(models.QuerySet):
 class PipelineSettings(Tracked):
     """How stage probabilities are learned from closed deals, and whether the pipeline uses them.
 
-    A single row (``load()``); admins edit it in Django admin.
+    A single row (pk 1); admins edit it in Django admin. Without it, the defaults apply.
     """
 
     window_months = models.PositiveSmallIntegerField(
@@ -46,8 +46,3 @@ class PipelineSettings(Tracked):
 
     def __str__(self) -> str:
         return str(_("Pipeline settings"))
-
-    @classmethod
-    def load(cls) -> "PipelineSettings":
-        settings, _created = cls.objects.get_or_create(pk=1)
-        return settings
