@@ -1,15 +1,18 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from history.admin import HistoryAdminMixin, ReadOnlyAdminMixin
 from people.admin import VisibleAdminMixin
 from sales import admin_recommendations  # noqa: F401  (registers the stored suggestions)
 from sales.actions import open_deal
+from sales.metrics.probabilities import forget_pipeline_odds, pipeline_odds
 from sales.models import (
     Activity,
     Deal,
     DealError,
+    PipelineSettings,
     Product,
     SalesPlan,
     SalesRecord,
@@ -23,6 +26,45 @@ class StageAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["order", "key", "name", "local_name", "kind", "default_probability"]
     list_display_links = ["key", "name"]
     ordering = ["order"]
+
+    def get_list_display(self, request):
+        # Read once per page (two queries), beside each stage's default.
+        odds = pipeline_odds(timezone.localdate())
+        learned = {s.stage_id: s for s in odds.learned(list(Stage.objects.all())).stages}
+
+        @admin.display(description=_("learned probability (%)"))
+        def learned_probability(stage) -> str:
+            found = learned.get(stage.pk)
+            if found is None or found.probability is None:
+                return _("not enough data (%(n)s of %(m)s closed deals)") % {
+                    "n": found.closed if found else 0,
+                    "m": odds.minimum,
+                }
+            return _("%(p)s (%(won)s won of %(n)s closed deals)") % {
+                "p": found.probability,
+                "won": found.won,
+                "n": found.closed,
+            }
+
+        return [*self.list_display, learned_probability]
+
+
+@admin.register(PipelineSettings)
+class PipelineSettingsAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    """One row: how stage probabilities are learned, and whether the pipeline uses them."""
+
+    list_display = ["__str__", "window_months", "minimum_deals", "use_learned_probabilities"]
+
+    def has_add_permission(self, request) -> bool:
+        return not PipelineSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.pk = 1
+        super().save_model(request, obj, form, change)
+        forget_pipeline_odds(timezone.localdate())
 
 
 @admin.register(Product)

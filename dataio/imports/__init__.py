@@ -18,11 +18,13 @@ from dataio.imports.products import ProductImporter
 from dataio.imports.readers import Limits, ReadError, Table, command_limits, read_table, upload_limits
 from dataio.imports.records import ActivityImporter, SalesRecordImporter
 from dataio.imports.report import ImportReport, Problem
+from dataio.imports.stage_history import StageHistoryImporter
 from history.actor import acting_as
 
 IMPORTERS = {
     "customers": CustomerImporter,
     "deals": DealImporter,
+    "stage_history": StageHistoryImporter,
     "sales": SalesRecordImporter,
     "activities": ActivityImporter,
     "plans": SalesPlanImporter,
@@ -81,6 +83,8 @@ def run_import(
 def import_table(table: Table, mapping: Mapping, *, user, dry_run: bool = False) -> ImportReport:
     report = ImportReport(kind=mapping.kind, rows=len(table.rows), dry_run=dry_run)
     missing = mapping.missing_columns(table.headers)
+    report.absent_optional = mapping.absent_optional(table.headers)
+    mapping = mapping.for_headers(table.headers)
     if missing:
         for column in missing:
             report.problems.append(

@@ -150,7 +150,6 @@ class DealImporter(KindImporter):
     def __init__(self, ctx, report):
         super().__init__(ctx, report)
         self.book = StageBook(ctx.mapping.lost_stage)
-        self.today = timezone.localdate()
         self._users: dict[int, object] | None = None
 
     def user(self, pk: int):
@@ -160,7 +159,7 @@ class DealImporter(KindImporter):
 
     def check_row(self, row: Row):
         ext, existing = self.external_id(row)
-        v = self.values(row, ext)
+        v = self.values(row, ext, existing)
         if v is None or row.problems:
             return None
         if existing is None:
@@ -176,7 +175,7 @@ class DealImporter(KindImporter):
         self.report.unchanged += 1
         return None
 
-    def values(self, row: Row, ext: str | None) -> DealValues | None:
+    def values(self, row: Row, ext: str | None, existing: Deal | None = None) -> DealValues | None:
         title = row.value("title")
         customer = row.value("customer")
         owner = self.deal_owner(row, customer)
@@ -199,7 +198,13 @@ class DealImporter(KindImporter):
             return None
         if status == Deal.Status.LOST and not lost_reason:
             row.fail("lost_reason", _("A lost deal needs a reason (map a column or give a default)."))
-        opened_on = self.opening_day(row, opened_on or closed_on or self.today, closed_on)
+        if opened_on is None:
+            opened_on = existing.opened_on if existing is not None else None
+        if opened_on is None:
+            opened_on = self.missing_open_date(row, closed_on, expected_close, entered)
+            if opened_on is None:
+                return None
+        opened_on = self.opening_day(row, opened_on, closed_on)
         if entered and not (opened_on <= entered <= (closed_on or entered)):
             row.fail("stage_entered_on", _("The stage was entered outside the deal's open dates."))
         return DealValues(
@@ -219,6 +224,35 @@ class DealImporter(KindImporter):
             product=product,
             external_id=ext,
         )
+
+    def missing_open_date(
+        self,
+        row: Row,
+        closed_on: datetime.date | None,
+        expected_close: datetime.date | None,
+        entered: datetime.date | None,
+    ) -> datetime.date | None:
+        """The open date of a row that gives none, as the mapping's ``missing_open_date`` says."""
+        policy = self.ctx.mapping.missing_open_date
+        if policy == "error":
+            row.fail(
+                "opened_on",
+                _(
+                    "No open date. Map a column to it, or set the mapping's missing_open_date to "
+                    "first_stage_entry or close_date."
+                ),
+            )
+            return None
+        if policy == "first_stage_entry" and entered is not None:
+            return entered
+        day = closed_on or expected_close
+        if day is None:
+            row.fail("opened_on", _("No open date, and no close date to open the deal on."))
+            return None
+        if policy == "first_stage_entry":
+            warning = _("No open date: opened on %(d)s until a stage-history import gives its first stage.")
+            self.report.warnings.append(Problem(row.number, row.column("opened_on"), warning % {"d": day}))
+        return day
 
     def deal_owner(self, row: Row, customer):
         """The row's owner, by default the customer's (or the importing user's)."""

@@ -4,12 +4,13 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-KINDS = ("customers", "deals", "sales", "activities", "plans", "products", "people")
+KINDS = ("customers", "deals", "stage_history", "sales", "activities", "plans", "products", "people")
 # Kinds only an admin may import (the command line acts as one unless given --user).
 ADMIN_KINDS = ("people",)
 KIND_LABELS = {
     "customers": _("Customers"),
     "deals": _("Deals"),
+    "stage_history": _("Stage history"),
     "sales": _("Sales records"),
     "activities": _("Activities"),
     "plans": _("Sales plans"),
@@ -236,6 +237,45 @@ FIELDS: dict[str, tuple[FieldDef, ...]] = {
 }
 
 
+# One row per stage a deal entered; see dataio/imports/stage_history.py.
+FIELDS["stage_history"] = (
+    FieldDef(
+        "deal",
+        _("Deal (external id)"),
+        "deal",
+        required=True,
+        aliases=("deal", "deal id", "opportunity id", "opportunity", "deal external id"),
+    ),
+    FieldDef(
+        "stage",
+        _("Stage"),
+        "stage",
+        required=True,
+        aliases=("stage", "stage name", "pipeline stage", "to stage"),
+        help=_("A stage key or name; “lost” (or “lost:stage”) for the deal's loss."),
+    ),
+    FieldDef(
+        "entered_at",
+        _("Entered at"),
+        "datetime",
+        required=True,
+        aliases=("entered at", "entered on", "created date", "changed at", "date", "stage date"),
+    ),
+    FieldDef("amount", _("Amount"), "money", aliases=("amount", "value", "deal value")),
+    FieldDef("probability", _("Probability (%)"), "percent", aliases=("probability", "probability %")),
+    FieldDef(
+        "expected_close",
+        _("Expected close"),
+        "date",
+        aliases=("expected close", "close date", "expected close date"),
+    ),
+    FieldDef(
+        "lost_reason",
+        _("Lost reason"),
+        aliases=("lost reason", "loss reason", "reason lost"),
+        help=_("Why the deal was lost, for a path that ends lost."),
+    ),
+)
 FIELDS["products"] = (
     _ext(),
     FieldDef("name", _("Name"), required=True, max_length=200, aliases=("name", "product", "product name")),

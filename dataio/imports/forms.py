@@ -23,6 +23,11 @@ DATE_FORMATS = [
     ("%Y/%m/%d", "2017/03/15"),
     ("%d-%m-%Y", "15-03-2017"),
 ]
+MISSING_OPEN_DATE_LABELS = [
+    ("error", _("report the row")),
+    ("first_stage_entry", _("open it when it entered its stage (or closed)")),
+    ("close_date", _("open it on its close date")),
+]
 MATCH_LABELS = {
     "username": _("username"),
     "email": _("email"),
@@ -95,6 +100,7 @@ class MappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.mapping = mapping
         self.kind = mapping.kind
+        self.headers = list(headers)
         columns = [("", "—")] + [(h, h) for h in headers if h]
         self.rows = []
         for fdef in FIELDS[self.kind]:
@@ -143,6 +149,12 @@ class MappingForm(forms.Form):
                 *DATE_FORMATS,
             ]
         self.fields["booleans"].initial = mapping.booleans
+        if self.kind == "deals":
+            self.fields["missing_open_date"] = forms.ChoiceField(
+                label=_("A deal with no open date"),
+                choices=MISSING_OPEN_DATE_LABELS,
+                initial=mapping.missing_open_date,
+            )
 
     def clean(self):
         data = super().clean()
@@ -151,6 +163,11 @@ class MappingForm(forms.Form):
             fdef = row["def"]
             column = data.get(f"col__{fdef.name}")
             default = data.get(f"default__{fdef.name}", "")
+            before = self.mapping.fields.get(fdef.name)
+            if not column and before and self._absent_optional(before):
+                # The preset's optional column is not in this file: keep it, so the preview says so.
+                fields[fdef.name] = before
+                continue
             if not column and not default:
                 continue
             fm = FieldMap(columns=[column] if column else [], default=default or "")
@@ -167,11 +184,17 @@ class MappingForm(forms.Form):
             f for f in self.mapping.date_formats if f != data.get("date_format")
         ]
         self.mapping.booleans = data.get("booleans") or "1/empty"
+        if "missing_open_date" in self.fields:
+            self.mapping.missing_open_date = data.get("missing_open_date") or "error"
         try:
             self.mapping.check()
         except MappingError as exc:
             raise forms.ValidationError(str(exc)) from exc
         return data
+
+    def _absent_optional(self, fm: FieldMap) -> bool:
+        optional = set(self.mapping.optional)
+        return bool(fm.columns) and all(c in optional and c not in self.headers for c in fm.columns)
 
 
 def _targets(fdef) -> list[tuple[str, str]]:

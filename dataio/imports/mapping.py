@@ -5,7 +5,7 @@ The JSON format is documented in docs/importing.md; ``Mapping.from_dict`` checks
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,8 @@ from dataio.imports.values import BOOLEAN_STYLES, DEFAULT_DATE_FORMATS
 
 MISSING_POLICIES = ("report", "create")
 OPENED_AFTER_CLOSE = ("report", "use_close_date")
+# What a deal row with no open date gets: a problem for the row, its stage-entry date, or its close.
+MISSING_OPEN_DATE = ("error", "first_stage_entry", "close_date")
 # What a missing reference may become, per type (owners are created only by admins).
 CREATABLE = {"user", "customer", "product"}
 
@@ -64,6 +66,9 @@ class Mapping:
     booleans: str = "1/empty"
     lost_stage: str = ""
     opened_after_close: str = "report"
+    missing_open_date: str = "error"
+    # Columns the file may leave out; the fields they feed are then blank (or their default).
+    optional: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict, *, kind: str | None = None, check: bool = True) -> "Mapping":
@@ -80,7 +85,7 @@ class Mapping:
             )
         unknown = set(data) - {
             "kind", "fields", "encoding", "delimiter", "date_formats", "booleans", "lost_stage",
-            "opened_after_close", "description",
+            "opened_after_close", "description", "missing_open_date", "optional",
         }  # fmt: skip
         if unknown:
             raise MappingError(_("Unknown mapping keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))})
@@ -92,7 +97,11 @@ class Mapping:
             booleans=data.get("booleans", "1/empty"),
             lost_stage=data.get("lost_stage", ""),
             opened_after_close=data.get("opened_after_close", "report"),
+            missing_open_date=data.get("missing_open_date", "error"),
+            optional=data.get("optional") or [],
         )
+        if not isinstance(mapping.optional, list) or not all(isinstance(c, str) for c in mapping.optional):
+            raise MappingError(_("“optional” is a list of column names."))
         raw_fields = data.get("fields") or {}
         if not isinstance(raw_fields, dict):
             raise MappingError(_("“fields” is an object of field name to column."))
@@ -112,6 +121,10 @@ class Mapping:
             raise MappingError(_("“booleans” must be one of %(s)s.") % {"s": ", ".join(BOOLEAN_STYLES)})
         if self.opened_after_close not in OPENED_AFTER_CLOSE:
             raise MappingError(_("“opened_after_close” must be report or use_close_date."))
+        if self.missing_open_date not in MISSING_OPEN_DATE:
+            raise MappingError(
+                _("“missing_open_date” must be one of %(p)s.") % {"p": ", ".join(MISSING_OPEN_DATE)}
+            )
         for fmt in self.date_formats + [f for fm in self.fields.values() for f in fm.date_formats]:
             if not isinstance(fmt, str) or "%" not in fmt:
                 raise MappingError(_("“%(f)s” is not a date format such as %%d/%%m/%%Y.") % {"f": fmt})
@@ -160,12 +173,38 @@ class Mapping:
             out["lost_stage"] = self.lost_stage
         if self.opened_after_close != "report":
             out["opened_after_close"] = self.opened_after_close
+        if self.missing_open_date != "error":
+            out["missing_open_date"] = self.missing_open_date
+        if self.optional:
+            out["optional"] = self.optional
         out["fields"] = {name: fm.to_dict() for name, fm in self.fields.items()}
         return out
 
     def missing_columns(self, headers: list[str]) -> list[str]:
+        """The columns the mapping needs and the file lacks (optional ones may be absent)."""
+        present, optional = set(headers), set(self.optional)
+        return sorted(
+            {c for fm in self.fields.values() for c in fm.columns if c not in present and c not in optional}
+        )
+
+    def for_headers(self, headers: list[str]) -> "Mapping":
+        """This mapping less the optional columns the file lacks: a field fed only by them is left
+        out (or keeps just its default), as if the mapping never named them."""
+        absent = set(self.absent_optional(headers))
+        if not absent:
+            return self
+        fields = {}
+        for name, fm in self.fields.items():
+            columns = [c for c in fm.columns if c not in absent]
+            if columns or fm.default or not fm.columns:
+                fields[name] = replace(fm, columns=columns)
+        return replace(self, fields=fields)
+
+    def absent_optional(self, headers: list[str]) -> list[str]:
+        """The optional columns the mapping uses and the file leaves out: said in the preview."""
         present = set(headers)
-        return sorted({c for fm in self.fields.values() for c in fm.columns if c not in present})
+        used = {c for fm in self.fields.values() for c in fm.columns}
+        return sorted(c for c in set(self.optional) & used if c not in present)
 
 
 def _field_map(name: str, spec) -> FieldMap:

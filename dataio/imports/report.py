@@ -26,6 +26,8 @@ class ImportReport:
     added: dict[str, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Optional columns of the mapping that the file did not have.
+    absent_optional: list[str] = field(default_factory=list)
     dry_run: bool = False
     committed: bool = False
 

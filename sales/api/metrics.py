@@ -19,7 +19,7 @@ from people.models import Team
 from people.visibility import is_manager_or_admin, visible_owners
 from sales.api.authentication import API_AUTHENTICATION
 from sales.dashboard.filters import EARLIEST, LATEST, preset_period
-from sales.metrics import Scope, overview, visible_sources
+from sales.metrics import Scope, overview, pipeline_odds, visible_sources
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 FRACTION = {"max_digits": 12, "decimal_places": 4, "allow_null": True}
@@ -207,6 +207,12 @@ class MetricsSerializer(serializers.Serializer):
     risk = RiskCountsSerializer()
     risk_rows = RiskRowSerializer(many=True)
     leaders = LeaderRowSerializer(many=True)
+    weighted_with = serializers.SerializerMethodField(
+        help_text=_("Which probabilities weigh the pipeline and forecast: “learned” or “stage_defaults”.")
+    )
+
+    def get_weighted_with(self, data) -> str:
+        return "learned" if data.learned_weights else "stage_defaults"
 
 
 class MetricsView(APIView):
@@ -218,10 +224,12 @@ class MetricsView(APIView):
     def get(self, request: Request) -> Response:
         query = MetricsQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
+        today = timezone.localdate()
         data = overview(
             visible_sources(request.user),
             query.validated_data["scope"],
-            today=timezone.localdate(),
+            today=today,
             stale_days=settings.CRM_STALE_DAYS,
+            weights=pipeline_odds(today).weights(),
         )
         return Response(MetricsSerializer(data).data)

@@ -11,7 +11,7 @@ from sales.metrics import Overview, Scope, overview
 
 
 def cached_overview(
-    user, sources, scope: Scope, today: datetime.date, *, fresh: bool
+    user, sources, scope: Scope, today: datetime.date, *, fresh: bool, weights: dict | None = None
 ) -> tuple[Overview, object]:
     """The overview and when it was computed; kept per user and scope for a short while if configured.
 
@@ -21,12 +21,12 @@ def cached_overview(
     seconds = getattr(settings, "CRM_DASHBOARD_CACHE_SECONDS", 0)
     stale_days = settings.CRM_STALE_DAYS
     if seconds <= 0:
-        return overview(sources, scope, today=today, stale_days=stale_days), timezone.now()
+        return overview(sources, scope, today=today, stale_days=stale_days, weights=weights), timezone.now()
     # The user is part of the key: what a user may see is theirs alone.
-    raw = repr((user.pk, scope, today, stale_days)).encode()
+    raw = repr((user.pk, scope, today, stale_days, sorted((weights or {}).items()), weights is None)).encode()
     key = "crm:dashboard:" + hashlib.sha256(raw).hexdigest()
     hit = None if fresh else cache.get(key)
     if hit is None:
-        hit = (overview(sources, scope, today=today, stale_days=stale_days), timezone.now())
+        hit = (overview(sources, scope, today=today, stale_days=stale_days, weights=weights), timezone.now())
         cache.set(key, hit, seconds)
     return hit

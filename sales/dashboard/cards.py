@@ -191,6 +191,11 @@ PIPELINE_CARDS = (
         value=attrgetter("summary.weighted_amount"),
         url="open",
         formula=_("Sum of amount × probability over the open deals, today"),
+        note=lambda d: (
+            _("weighted with learned probabilities")
+            if d.learned_weights
+            else _("weighted with stage defaults")
+        ),
     ),
 )
 

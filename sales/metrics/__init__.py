@@ -52,6 +52,14 @@ from sales.metrics.pipeline import (
     time_in_stage,
     won_trend,
 )
+from sales.metrics.probabilities import (
+    LearnedProbabilities,
+    PipelineOdds,
+    StageOdds,
+    learned_probabilities,
+    pipeline_odds,
+    window_start,
+)
 from sales.metrics.scope import (
     Scope,
     Sources,
@@ -72,6 +80,12 @@ __all__ = [
     "ForecastMonth",
     "FunnelStep",
     "IndicatorReport",
+    "LearnedProbabilities",
+    "PipelineOdds",
+    "StageOdds",
+    "learned_probabilities",
+    "pipeline_odds",
+    "window_start",
     "Indicators",
     "LeaderRow",
     "MonthlySeries",

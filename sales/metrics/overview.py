@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sales.metrics.indicators import IndicatorReport, candidate_plans, choose_plan, indicators_for, rep_plans
 from sales.metrics.people import (
@@ -51,15 +52,27 @@ class Overview:
     risk: RiskCounts
     risk_rows: tuple[RiskRow, ...]
     leaders: tuple[LeaderRow, ...]
+    learned_weights: bool = False  # the weighted pipeline and forecast use learned probabilities
 
 
-def overview(sources: Sources, scope: Scope, *, today: datetime.date, stale_days: int) -> Overview:
-    """Twelve queries, whatever the number of deals: the widgets share their grouped queries."""
+def overview(
+    sources: Sources,
+    scope: Scope,
+    *,
+    today: datetime.date,
+    stale_days: int,
+    weights: dict[int, Decimal] | None = None,
+) -> Overview:
+    """Twelve queries, whatever the number of deals: the widgets share their grouped queries.
+
+    ``weights`` (stage id -> learned probability) weigh the pipeline and forecast instead of the
+    stage defaults; see ``sales.metrics.probabilities``.
+    """
     has_data = sources.deals.exists() or sources.customers.exists()
     stages = list(sources.stages)
     plans = candidate_plans(sources.plans, scope)
     plan = choose_plan(plans, scope)
-    by_owner = deals_by_owner(sources, scope, today=today, stale_days=stale_days)
+    by_owner = deals_by_owner(sources, scope, today=today, stale_days=stale_days, weights=weights)
     activities = activities_by_owner(sources, scope)
     summary = summarize_deals(by_owner)
     funnel, stage_times = stage_flow(sources, scope, stages)
@@ -71,7 +84,7 @@ def overview(sources: Sources, scope: Scope, *, today: datetime.date, stale_days
         summary=summary,
         cycle=sales_cycle(sources, scope),
         attainment=attainment(summary.won_revenue, plan, scope, today),
-        forecast=forecast(sources, scope, plan),
+        forecast=forecast(sources, scope, plan, weights),
         trend=won_trend(sources, scope),
         funnel=funnel,
         stage_times=stage_times,
@@ -79,4 +92,5 @@ def overview(sources: Sources, scope: Scope, *, today: datetime.date, stale_days
         risk=count_risks(by_owner),
         risk_rows=risk_list(sources, scope, today=today, stale_days=stale_days),
         leaders=rank_reps(by_owner, activities, rep_plans(plans, scope)),
+        learned_weights=weights is not None,
     )

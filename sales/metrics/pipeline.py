@@ -11,7 +11,6 @@ import numpy as np
 from django.db.models import (
     Avg,
     Count,
-    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -22,6 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Lag, TruncMonth
 
 from people.names import name_from_parts
+from sales.metrics.probabilities import weighted_with
 from sales.metrics.scope import (
     Scope,
     Sources,
@@ -38,11 +38,10 @@ from sales.metrics.scope import (
 )
 
 
-def weighted() -> ExpressionWrapper:
-    """amount × probability %, the weighted value of a deal."""
-    return ExpressionWrapper(
-        F("amount") * F("probability") / 100, output_field=DecimalField(max_digits=24, decimal_places=6)
-    )
+def weighted(weights: dict[int, Decimal] | None = None) -> ExpressionWrapper:
+    """amount × probability %, the weighted value of a deal; ``weights`` (stage id -> learned
+    probability) replace the stage defaults, never a probability set by hand."""
+    return weighted_with(weights)
 
 
 ZERO = Decimal("0.00")
@@ -89,7 +88,12 @@ def owner_name(row: dict) -> str:
 
 
 def deals_by_owner(
-    sources: Sources, scope: Scope, *, today: datetime.date | None = None, stale_days: int | None = None
+    sources: Sources,
+    scope: Scope,
+    *,
+    today: datetime.date | None = None,
+    stale_days: int | None = None,
+    weights: dict[int, Decimal] | None = None,
 ) -> tuple[OwnerDeals, ...]:
     """One grouped query feeding the summary cards, the leaderboard and the risk counts.
 
@@ -103,7 +107,7 @@ def deals_by_owner(
         "lost_n": Count("pk", filter=lost),
         "open_n": Count("pk", filter=is_open),
         "open_sum": Sum("amount", filter=is_open),
-        "weighted": Sum(weighted(), filter=is_open),
+        "weighted": Sum(weighted(weights), filter=is_open),
     }
     if today is not None:
         stale, overdue, slipped = stale_q(today, stale_days or 0), overdue_q(today), slipped_q()
@@ -228,7 +232,7 @@ def _monthly_targets(months: list[datetime.date], plan) -> list[Decimal | None]:
     return [cents(quota * share / plan_days) for share in shares]
 
 
-def forecast(sources: Sources, scope: Scope, plan) -> Forecast:
+def forecast(sources: Sources, scope: Scope, plan, weights: dict[int, Decimal] | None = None) -> Forecast:
     """Open deals by expected-close month within the period, unweighted and weighted."""
     rows = (
         sources.deals.filter(deal_q(scope))
@@ -236,7 +240,7 @@ def forecast(sources: Sources, scope: Scope, plan) -> Forecast:
         .filter(expected_close__gte=scope.start, expected_close__lte=scope.end)
         .annotate(month=TruncMonth("expected_close"))
         .values("month")
-        .annotate(n=Count("pk"), total=Sum("amount"), weighted_total=Sum(weighted()))
+        .annotate(n=Count("pk"), total=Sum("amount"), weighted_total=Sum(weighted(weights)))
         .order_by("month")
     )
     by_month = {to_month(r["month"]): r for r in rows}

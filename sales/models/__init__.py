@@ -1,5 +1,6 @@
 from sales.models.catalog import Product, Stage
 from sales.models.deals import Deal, DealError, StageChange, StaleEdit
+from sales.models.pipeline_settings import PipelineSettings
 from sales.models.plans import SalesPlan
 from sales.models.recommendations import CustomerSuggestion, RecommendationRow
 from sales.models.records import Activity, SalesRecord, deal_customer_error
@@ -9,6 +10,7 @@ __all__ = [
     "CustomerSuggestion",
     "Deal",
     "DealError",
+    "PipelineSettings",
     "Product",
     "RecommendationRow",
     "SalesPlan",

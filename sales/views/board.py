@@ -24,6 +24,7 @@ from people.names import display_name
 from people.visibility import is_manager_or_admin, visible_people
 from sales.forms import LostReasonForm
 from sales.metrics.pipeline import weighted
+from sales.metrics.probabilities import StageOdds, pipeline_odds
 from sales.metrics.scope import cents
 from sales.models import Deal, DealError, Stage
 
@@ -43,6 +44,7 @@ class Column:
     weighted: Decimal
     cards: list[Deal]
     more: str  # query string of the next page, empty when the column is complete
+    learned: StageOdds | None = None  # shown beside the stage's default probability
 
 
 def _board_stages() -> list[Stage]:
@@ -94,11 +96,19 @@ def _after_q(won: bool, day: datetime.date | None, pk: int) -> Q:
     return Q(expected_close__gt=day) | Q(expected_close=day, pk__gt=pk) | Q(expected_close__isnull=True)
 
 
-def _headers(deals: QuerySet, stages: list[Stage], today: datetime.date) -> dict[int, dict]:
+def _learned(stages: list[Stage], today: datetime.date) -> tuple[dict[int, StageOdds], dict | None]:
+    """Each stage's learned probability, and the weights of the pipeline when the setting is on."""
+    odds = pipeline_odds(today)
+    return {s.stage_id: s for s in odds.learned(stages).stages}, odds.weights()
+
+
+def _headers(
+    deals: QuerySet, stages: list[Stage], today: datetime.date, weights: dict | None = None
+) -> dict[int, dict]:
     """Count, amount and weighted amount per column, in one grouped query."""
     won_stage = stages[-1] if stages and not stages[-1].is_open else None
     # A won deal is certain, so its weighted value is its amount, whatever probability it kept.
-    value = Case(When(status=Deal.Status.WON, then=F("amount")), default=weighted())
+    value = Case(When(status=Deal.Status.WON, then=F("amount")), default=weighted(weights))
     rows = (
         deals.filter(_on_board(stages, today))
         .order_by()
@@ -131,7 +141,9 @@ def _first_pages(deals: QuerySet, stages: list[Stage], today: datetime.date) -> 
     return {s.pk: list(_column_deals(deals, s, today)[: PAGE + 1]) for s in stages}
 
 
-def _column(stage: Stage, header: dict | None, cards: list[Deal], owner_id: int | None) -> Column:
+def _column(
+    stage: Stage, header: dict | None, cards: list[Deal], owner_id: int | None, learned: dict | None = None
+) -> Column:
     header = header or {}
     won = not stage.is_open
     more = ""
@@ -146,6 +158,7 @@ def _column(stage: Stage, header: dict | None, cards: list[Deal], owner_id: int 
         weighted=cents(header.get("weighted_total") or ZERO),
         cards=cards,
         more=more,
+        learned=(learned or {}).get(stage.pk),
     )
 
 
@@ -174,9 +187,10 @@ def _board_deals(user, owner_id: int | None) -> QuerySet:
 def _columns(user, owner_id: int | None, today: datetime.date) -> list[Column]:
     stages = _board_stages()
     deals = _board_deals(user, owner_id)
-    headers = _headers(deals, stages, today)
+    learned, weights = _learned(stages, today)
+    headers = _headers(deals, stages, today, weights)
     pages = _first_pages(deals, stages, today)
-    return [_column(s, headers.get(s.pk), pages.get(s.pk, []), owner_id) for s in stages]
+    return [_column(s, headers.get(s.pk), pages.get(s.pk, []), owner_id, learned) for s in stages]
 
 
 def _totals(columns: list[Column]) -> dict:
@@ -192,7 +206,8 @@ def _totals(columns: list[Column]) -> dict:
 @login_required
 def pipeline(request: HttpRequest) -> HttpResponse:
     # Queries: session, user, role (is_manager: one or two), owner choices (managers and admins),
-    # stages, the grouped header aggregate, then the first page of each column (one per column).
+    # stages, pipeline settings, learned-probability counts, the grouped header aggregate, then the
+    # first page of each column (one per column).
     today = timezone.localdate()
     choices = _owner_choices(request.user)
     owner_id = _positive_int(request.GET.get("owner")) if choices else None
@@ -260,8 +275,9 @@ def _changed(request: HttpRequest, deal: Deal | None) -> HttpResponse:
     today = timezone.localdate()
     owner_id = _request_owner(request, request.POST)
     stages = _board_stages()
-    headers = _headers(_board_deals(request.user, owner_id), stages, today)
-    columns = [_column(s, headers.get(s.pk), [], owner_id) for s in stages]
+    learned, weights = _learned(stages, today)
+    headers = _headers(_board_deals(request.user, owner_id), stages, today, weights)
+    columns = [_column(s, headers.get(s.pk), [], owner_id, learned) for s in stages]
     context = {"deal": deal, "today": today, "columns": columns, "won_days": WON_DAYS, **_totals(columns)}
     return render(request, "sales/partials/board_changed.html", context)
 

@@ -41,6 +41,7 @@ from sales.forms import (
     same_value,
     sign_values,
 )
+from sales.metrics.probabilities import pipeline_odds
 from sales.models import Deal, DealError, Stage, StaleEdit
 from sales.prefill import product_initial
 from sales.sorting import sort_columns
@@ -163,6 +164,7 @@ def _panel_context(request: HttpRequest, deal: Deal, **extra) -> dict:
         ),
         "today": timezone.localdate(),
         "now": timezone.now(),
+        "stage_odds": pipeline_odds(timezone.localdate()).learned(stages).for_stage(deal.stage_id),
     }
     context.update(extra)
     return context

@@ -118,11 +118,16 @@ def test_a_won_deal_counts_in_full_even_with_a_lower_probability_kept_from_an_ov
 
 
 def test_the_headers_come_from_one_grouped_query(book, rep_client, django_assert_num_queries):
-    # session, user, is_manager (group, managed teams), stages, ONE grouped header aggregate,
-    # then the first page of each of the four columns.
-    with django_assert_num_queries(10) as ctx:
+    # session, user, is_manager (group, managed teams), stages, pipeline settings, the learned-
+    # probability counts (over the stage-change ledger), ONE grouped header aggregate over the
+    # deals, then the first page of each of the four columns.
+    with django_assert_num_queries(12) as ctx:
         rep_client.get(URL)
-    aggregates = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    aggregates = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "COUNT(" in q["sql"].upper() and "stagechange" not in q["sql"].lower()
+    ]
     assert len(aggregates) == 1
     assert "GROUP BY" in aggregates[0].upper()
 
@@ -426,9 +431,9 @@ def test_the_board_runs_a_fixed_number_of_queries_for_a_rep(rep, rep_client, n, 
     bulk_deals(rep, n, stage_key="choose")
     bulk_deals(rep, n, stage_key="buy", status=Deal.Status.WON, closed_on=TODAY())
     # 1 session, 2 user, 3 is_manager: group, 4 is_manager: managed teams, 5 stages,
-    # 6 the grouped header aggregate, 7-10 the first page of each column (lead, understand,
-    # choose, won).
-    with django_assert_num_queries(10):
+    # 6 pipeline settings, 7 learned-probability counts, 8 the grouped header aggregate,
+    # 9-12 the first page of each column (lead, understand, choose, won).
+    with django_assert_num_queries(12):
         response = rep_client.get(URL)
     assert len(card_ids(response.content.decode())) == PAGE * 3
 
@@ -442,9 +447,10 @@ def test_the_board_runs_a_fixed_number_of_queries_for_a_manager(
         team.members.add(member)
         bulk_deals(member, n // 3)
     bulk_deals(rep, n)
-    # 1 session, 2 user, 3 is_manager: group, 4 owner choices, 5 stages, 6 the grouped header
-    # aggregate, 7-10 the first page of each column.
-    with django_assert_num_queries(10):
+    # 1 session, 2 user, 3 is_manager: group, 4 owner choices, 5 stages, 6 pipeline settings,
+    # 7 learned-probability counts, 8 the grouped header aggregate, 9-12 the first page of each
+    # column.
+    with django_assert_num_queries(12):
         manager_client.get(URL)
 
 
@@ -466,8 +472,8 @@ def test_a_move_runs_a_fixed_number_of_queries(rep, rep_client, n, django_assert
     deal = DealFactory(customer=CustomerFactory(owner=rep))
     # 1 session, 2 user, 3 the deal, 4 the target stage, 5 savepoint, 6 the versioned update,
     # 7 its change-history row, 8 the stage-change row, 9 release savepoint, 10-11 is_manager,
-    # 12 stages, 13 header aggregate.
-    with django_assert_num_queries(13):
+    # 12 stages, 13 pipeline settings, 14 learned-probability counts, 15 header aggregate.
+    with django_assert_num_queries(15):
         response = rep_client.post(move_url(deal), {"stage": "understand"})
     assert response.status_code == 200
 

@@ -252,11 +252,12 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     # 1 session, 2 user, 3 is_manager (group), filter options: 4 teams, 5 reps, 6 regions and
     # channels, 7 categories; metrics: 8 any deals, 9 stages, 10 plans, 11 deals per rep (cards,
     # leaderboard, risk counts), 12 activities per rep and type, 13 funnel and time in stage,
-    # 14 R, 15 E, 16 sales cycle, 17 forecast, 18 trend, 19 risk rows
-    with django_assert_num_queries(19):
+    # 14 R, 15 E, 16 sales cycle, 17 forecast, 18 trend, 19 risk rows; 20 pipeline settings,
+    # 21 learned-probability counts (which probabilities weigh the pipeline).
+    with django_assert_num_queries(21):
         response = manager_client.get(URL, Q1)
     assert len(response.context["data"].leaders) == count
-    with django_assert_num_queries(19):  # the htmx body runs the same queries
+    with django_assert_num_queries(21):  # the htmx body runs the same queries
         manager_client.get(URL, Q1, **HTMX)
 
 
@@ -274,8 +275,9 @@ def test_a_cached_dashboard_skips_the_metric_queries(
     cache_on, book, manager_client, django_assert_num_queries
 ):
     manager_client.get(URL, Q1)
-    # session, user, is_manager and the four filter-option queries; the figures come from the cache
-    with django_assert_num_queries(7):
+    # session, user, is_manager and the four filter-option queries, pipeline settings and
+    # learned-probability counts; the figures come from the cache
+    with django_assert_num_queries(9):
         response = manager_client.get(URL, Q1)
     assert response.context["data"].summary.won_revenue == Decimal("4000.00")
     assert "Figures as of" in response.content.decode()

@@ -446,8 +446,9 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(rep_client, rep, n, djan
     ContentType.objects.clear_cache()  # else the count depends on which test ran before
     # session, user, deal with customer, owner, stage and product, stages, stage changes with their
     # stages and who, activities with owner, content type and change history (history_for), manager
-    # check (groups, managed teams). The activity form's deal and customer are fixed: no choices.
-    with django_assert_num_queries(10):
+    # check (groups, managed teams), pipeline settings and learned-probability counts. The activity
+    # form's deal and customer are fixed: no choices.
+    with django_assert_num_queries(12):
         response = rep_client.get(url("deal_detail", deal))
     assert len(response.context["timeline"]) == n + 1 + 2
 

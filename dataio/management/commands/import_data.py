@@ -12,7 +12,7 @@ from dataio.imports import KINDS, Mapping, MappingError, command_limits, run_imp
 
 class Command(BaseCommand):
     help = (
-        "Import customers, deals, sales, activities, plans, products or people from CSV/XLSX "
+        "Import customers, deals, stage history, sales, activities, plans, products or people from CSV/XLSX "
         "with a JSON mapping."
     )
 
@@ -52,6 +52,10 @@ class Command(BaseCommand):
         started = time.perf_counter()
         report = run_import(data, file.name, spec, user=by, dry_run=dry_run, limits=limits)
         elapsed = time.perf_counter() - started
+        if report.absent_optional:
+            self.stdout.write(
+                f"{file.name}: optional columns not in the file: {', '.join(report.absent_optional)}"
+            )
         for problem in report.problems:
             self.stderr.write(f"{file.name}: {problem}")
         for warning in report.warnings:
