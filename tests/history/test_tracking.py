@@ -12,7 +12,7 @@ from history.actor import acting_as, acting_for, current_actor
 from history.middleware import ActorMiddleware
 from history.models import ChangeLog, Tracked, tracked_models
 from people.models import Team
-from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, StaleEdit
+from sales.models import Activity, Deal, PipelineSettings, Product, SalesPlan, SalesRecord, Stage, StaleEdit
 from tests.factories import ActivityFactory, CustomerFactory, DealFactory, TeamFactory
 
 
@@ -33,6 +33,7 @@ def test_every_model_people_edit_is_tracked():
         Stage,
         Product,
         Team,
+        PipelineSettings,
     }
 
 
