@@ -225,10 +225,7 @@ def rollup(rows: Iterable[PlanRow], scope: Scope, measure: str = REVENUE) -> Rol
         return Rollup(total=None)
     shares = tuple(PlanShare(by_pk[pk], days) for pk, days in sorted(used.items()))
     exact = sum((Decimal(getattr(s.plan, measure)) * s.days / s.plan.days for s in shares), Decimal(0))
-    if measure == ACTIVITIES:
-        total = int(exact.quantize(ONE, rounding=ROUND_HALF_UP))
-    else:
-        total = cents(exact)
+    total = int(exact.quantize(ONE, rounding=ROUND_HALF_UP)) if measure == ACTIVITIES else cents(exact)
     return Rollup(total=total, shares=shares)
 
 
