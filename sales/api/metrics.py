@@ -114,7 +114,9 @@ class SalesCycleSerializer(serializers.Serializer):
 
 
 class AttainmentSerializer(serializers.Serializer):
-    won_revenue = serializers.DecimalField(**MONEY)
+    actual = serializers.DecimalField(
+        **MONEY, help_text="Realised sales: the sum of sales records in the period."
+    )
     quota = serializers.DecimalField(**MONEY, allow_null=True)
     attainment = serializers.DecimalField(**FRACTION)
     elapsed = serializers.DecimalField(max_digits=12, decimal_places=4)

@@ -37,3 +37,10 @@ def records_url(scope: Scope, is_rep: bool) -> str:
     params |= {"owner": None if is_rep else scope.owner_id, "region": scope.region, "channel": scope.channel}
     params |= {"category": scope.category}
     return with_query(reverse("sales:salesrecord_list"), params)
+
+
+def plans_url(scope: Scope) -> str:
+    """The plans page on the months of the quarter the period starts in, for the scope's level."""
+    params = {"period": "month", "year": scope.start.year, "quarter": (scope.start.month - 1) // 3 + 1}
+    params["level"] = "team" if scope.team_id and not scope.owner_id else ""
+    return with_query(reverse("sales:plans"), params)
