@@ -67,9 +67,11 @@ def visible_sources(user) -> Sources:
 
 
 def team_owner_ids(team_id: int) -> QuerySet:
-    """The team's members and its manager, as a subquery (IN keeps sums free of join duplicates)."""
+    """The team's members and its managers (primary and co-managers), as a subquery (IN keeps sums
+    free of join duplicates)."""
     User = get_user_model()
-    return User.objects.filter(Q(sales_teams=team_id) | Q(managed_teams=team_id)).values("pk")
+    managers = Q(managed_teams=team_id) | Q(co_managed_teams=team_id)
+    return User.objects.filter(Q(sales_teams=team_id) | managers).values("pk")
 
 
 def owner_q(scope: Scope, path: str = "owner") -> Q:
