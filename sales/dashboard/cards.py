@@ -284,7 +284,8 @@ def _urls(data: Overview, links: Links, is_rep: bool) -> dict[str, str]:
     """The lists the cards drill into, by the names the cards use."""
     scope = data.scope
     customer_filters = {"owner": None if is_rep else scope.owner_id, "region": scope.region}
-    customer_filters |= {"channel": scope.channel, "team": scope.team_id}
+    # Exactly the customers R counts: in scope and with a need (customers have no period or product).
+    customer_filters |= {"channel": scope.channel, "team": scope.team_id, "has_need": "true"}
     return {
         "won": links.closed("won"),
         "lost": links.closed("lost"),
