@@ -213,9 +213,23 @@ def _segments(plans: list[PlanRow], start: datetime.date, end: datetime.date):
         yield lo, (hi - lo).days, [p for p in plans if p.period_start <= lo and p.period_end >= lo]
 
 
+def _counts(plan: PlanRow, scope: Scope, measure: str) -> bool:
+    """Whether a plan could count in the view at all; the rest is left out before the day walk."""
+    if getattr(plan, measure) is None or plan.period_start > scope.end or plan.period_end < scope.start:
+        return False
+    if scope.category and _fold(plan.product_category) != _fold(scope.category):
+        return False
+    if scope.owner_id and not (plan.scope == REP and plan.rep_id == scope.owner_id):
+        return False
+    if scope.team_id and not scope.owner_id:
+        if not ((plan.scope == TEAM and plan.team_id == scope.team_id) or scope.team_id in plan.rep_teams):
+            return False
+    return _fits(plan, scope)
+
+
 def rollup(rows: Iterable[PlanRow], scope: Scope, measure: str = REVENUE) -> Rollup:
     """The quota of ``measure`` (``revenue_quota`` or ``activities_quota``) over the scope's period."""
-    plans = [p for p in rows if getattr(p, measure) is not None and _fits(p, scope)]
+    plans = [p for p in rows if _counts(p, scope, measure)]
     used: dict[int, int] = {}
     by_pk = {p.pk: p for p in plans}
     for _, days, covering in _segments(plans, scope.start, scope.end):
