@@ -128,7 +128,8 @@ def main() -> None:
 
 
 def add_plans(count: int) -> None:
-    """Monthly plans for the demo team's reps, per product category, over this year's months."""
+    """Monthly plans for the demo team's reps, per product category, this year's months first, then
+    the years before."""
     import datetime
     from decimal import Decimal
 
@@ -137,12 +138,18 @@ def add_plans(count: int) -> None:
     from people.models import Team
     from sales.models import Product, SalesPlan
 
-    year = timezone.localdate().year
+    this_year = timezone.localdate().year
     reps = list(Team.objects.get(name="Demo team").members.order_by("pk"))
     categories = sorted(set(Product.objects.exclude(category="").values_list("category", flat=True)))
-    cells = [(rep, category, month) for month in range(1, 13) for rep in reps for category in categories]
+    cells = [
+        (rep, category, this_year - back, month)
+        for back in range(count // max(1, 12 * len(reps) * len(categories)) + 1)
+        for month in range(1, 13)
+        for rep in reps
+        for category in categories
+    ]
     plans = []
-    for n, (rep, category, month) in enumerate(cells[:count]):
+    for n, (rep, category, year, month) in enumerate(cells[:count]):
         start = datetime.date(year, month, 1)
         end = datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
         plans.append(
