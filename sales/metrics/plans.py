@@ -221,9 +221,9 @@ def _counts(plan: PlanRow, scope: Scope, measure: str) -> bool:
         return False
     if scope.owner_id and not (plan.scope == REP and plan.rep_id == scope.owner_id):
         return False
-    if scope.team_id and not scope.owner_id:
-        if not ((plan.scope == TEAM and plan.team_id == scope.team_id) or scope.team_id in plan.rep_teams):
-            return False
+    in_team = (plan.scope == TEAM and plan.team_id == scope.team_id) or scope.team_id in plan.rep_teams
+    if scope.team_id and not scope.owner_id and not in_team:
+        return False
     return _fits(plan, scope)
 
 

@@ -120,3 +120,17 @@ def test_a_co_managers_deals_count_in_the_team_view(db, rep, team):
     response = client.get(URL, custom(D(2030, 1, 1), D(2030, 3, 31)))
     assert response.context["data"].scope.team_id == team.pk
     assert response.context["data"].summary.open_amount == Decimal("700.00")
+
+
+def test_the_customer_list_keeps_the_has_need_filter_as_a_chip(db, rep, rep_client):
+    CustomerFactory(owner=rep, need=Decimal("5"))
+    CustomerFactory(owner=rep, need=None)
+    response = rep_client.get(reverse("sales:customer_list"), {"has_need": "true"})
+    assert response.context["page"].paginator.count == 1
+    page = response.content.decode()
+    assert '<input type="hidden" name="has_need" value="true">' in page
+    assert "Has a need: yes" in page
+    assert (
+        rep_client.get(reverse("sales:customer_list"), {"has_need": "false"}).context["page"].paginator.count
+        == 1
+    )

@@ -86,3 +86,13 @@ def test_the_deal_list_api_filters_by_product(catalogue, rep):
     body = api.get("/api/deals/", {"product": router.pk}).json()
     rows = body["results"] if isinstance(body, dict) else body
     assert len(rows) == 3
+
+
+def test_the_lists_keep_the_product_from_a_drill_down_and_name_it(catalogue, manager_client):
+    router, _suite = catalogue
+    for name in ("sales:deal_list", "sales:salesrecord_list"):
+        page = manager_client.get(reverse(name), {"product": router.pk}).content.decode()
+        assert f'<input type="hidden" name="product" value="{router.pk}">' in page
+        assert "Product: Router" in page
+    records = manager_client.get(reverse("sales:salesrecord_list"), {"product": router.pk})
+    assert records.context["page"].paginator.count == 2  # the two won Router deals' records
