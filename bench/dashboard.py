@@ -86,7 +86,7 @@ def main() -> None:
     from sales.models import Deal
 
     setup_test_environment()  # lets the test client run against this database without a test runner
-    call_command("migrate", verbosity=0, reset=True)
+    call_command("migrate", verbosity=0)
     if not args.no_seed:
         customers = args.customers or max(1, args.deals // 10)
         started = time.perf_counter()
