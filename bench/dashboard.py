@@ -34,6 +34,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--periods", default="quarter,year", help="comma-separated period presets to time")
     parser.add_argument("--no-seed", action="store_true", help="keep the data already in the database")
     parser.add_argument(
+        "--plans",
+        type=int,
+        default=0,
+        help="also add this many monthly rep plans per product category this year, which the quotas add up",
+    )
+    parser.add_argument(
         "--cache-seconds",
         type=int,
         default=0,
@@ -80,7 +86,7 @@ def main() -> None:
     from sales.models import Deal
 
     setup_test_environment()  # lets the test client run against this database without a test runner
-    call_command("migrate", verbosity=0, reset=True)
+    call_command("migrate", verbosity=0)
     if not args.no_seed:
         customers = args.customers or max(1, args.deals // 10)
         started = time.perf_counter()
@@ -88,6 +94,8 @@ def main() -> None:
             "seed_demo", customers=customers, deals=args.deals, years=args.years, verbosity=0, reset=True
         )
         print(f"seeded {customers} customers and {args.deals} deals in {time.perf_counter() - started:.1f} s")
+    if args.plans:
+        add_plans(args.plans)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Fresh statistics after a bulk load, as autovacuum would give a running server.
@@ -117,6 +125,51 @@ def main() -> None:
             with connection.execute_wrapper(warm):
                 client.get(url, params)
             report(f"period={period:8} warm", time_renders(client, url, params, args.runs), len(warm.entries))
+
+
+def add_plans(count: int) -> None:
+    """Monthly plans for the demo team's reps, per product category, this year's months first, then
+    the years before."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from people.models import Team
+    from sales.models import Product, SalesPlan
+
+    this_year = timezone.localdate().year
+    reps = list(Team.objects.get(name="Demo team").members.order_by("pk"))
+    categories = sorted(set(Product.objects.exclude(category="").values_list("category", flat=True)))
+    cells = [
+        (rep, category, this_year - back, month)
+        for back in range(count // max(1, 12 * len(reps) * len(categories)) + 1)
+        for month in range(1, 13)
+        for rep in reps
+        for category in categories
+    ]
+    plans = []
+    for n, (rep, category, year, month) in enumerate(cells[:count]):
+        start = datetime.date(year, month, 1)
+        end = datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
+        plans.append(
+            SalesPlan(
+                name=f"Bench {n}",
+                scope=SalesPlan.Scope.REP,
+                rep=rep,
+                product_category=category,
+                period_start=start,
+                period_end=end,
+                target_ratio=Decimal("0.5"),
+                activity_ratio=Decimal("0.6"),
+                revenue_quota=Decimal(10000 + n),
+                activities_quota=20,
+                external_id=f"bench-plan-{n}",
+            )
+        )
+    SalesPlan.objects.filter(external_id__startswith="bench-plan-").delete()
+    SalesPlan.objects.bulk_create(plans)
+    print(f"added {len(plans)} plans")
 
 
 def time_renders(client, url: str, params: dict, runs: int) -> list[float]:

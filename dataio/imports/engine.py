@@ -28,6 +28,7 @@ from dataio.imports.values import (
     parse_int,
     parse_money,
     parse_percent,
+    parse_period,
     parse_ratio,
 )
 from history.models import record_created_in_bulk
@@ -41,6 +42,7 @@ _PARSERS = {
     "percent": parse_percent,
     "ratio": parse_ratio,
     "int": parse_int,
+    "period": parse_period,
 }
 
 

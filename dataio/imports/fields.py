@@ -199,14 +199,25 @@ FIELDS: dict[str, tuple[FieldDef, ...]] = {
         _ext(),
         FieldDef("name", _("Name"), required=True, max_length=200, aliases=("name", "plan", "plan name")),
         FieldDef(
+            "period",
+            _("Period"),
+            "period",
+            aliases=("period", "month", "quarter", "year"),
+            help=_("A month, quarter or year (Apr-18, 2018-04, 04/2018, 2018-Q2, 2018): sets start and end."),
+        ),
+        FieldDef(
             "period_start",
             _("Period start"),
             "date",
-            required=True,
             aliases=("period start", "start", "from"),
+            help=_("Needed unless a period column gives it."),
         ),
         FieldDef(
-            "period_end", _("Period end"), "date", required=True, aliases=("period end", "end", "to", "until")
+            "period_end",
+            _("Period end"),
+            "date",
+            aliases=("period end", "end", "to", "until"),
+            help=_("Needed unless a period column gives it."),
         ),
         FieldDef(
             "scope", _("Scope"), "choice", choices=("company", "team", "rep"), aliases=("scope", "level")

@@ -160,6 +160,17 @@ class Mapping:
             fm = self.fields.get(fdef.name)
             if fdef.required and not (fm and (fm.columns or fm.default)):
                 raise MappingError(_("Map a column to the required field “%(f)s”.") % {"f": fdef.label})
+        if self.kind == "plans" and not self._given("period"):
+            for name in ("period_start", "period_end"):
+                if not self._given(name):
+                    raise MappingError(
+                        _("Map a column to “%(f)s”, or a period column that gives start and end.")
+                        % {"f": defs[name].label}
+                    )
+
+    def _given(self, name: str) -> bool:
+        fm = self.fields.get(name)
+        return bool(fm and (fm.columns or fm.default))
 
     def to_dict(self) -> dict:
         out = {"kind": self.kind}

@@ -1,9 +1,12 @@
 """Importing sales plans."""
 
+from functools import cached_property
+
 from django.utils.translation import gettext as _
 
 from dataio.imports.engine import Row, clean_external_id
 from dataio.imports.records import Plan, _SimpleImporter
+from people.visibility import managed_teams
 from sales.models import SalesPlan
 
 
@@ -23,11 +26,16 @@ class SalesPlanImporter(_SimpleImporter):
             return ext, None
         return ext, obj
 
+    @cached_property
+    def managed_team_ids(self) -> set[int]:
+        """The teams the importing user manages, as primary manager or co-manager: read once."""
+        return set(managed_teams(self.ctx.user).values_list("pk", flat=True))
+
     def may_plan(self, scope: str, team, rep_id: int | None) -> bool:
         if self.ctx.admin:
             return True
         if scope == SalesPlan.Scope.TEAM:
-            return team is not None and team.manager_id == self.ctx.user.pk
+            return team is not None and team.pk in self.managed_team_ids
         if scope == SalesPlan.Scope.REP:
             return rep_id is not None and self.ctx.may_own(rep_id)
         return False  # company-wide targets are an admin's to set
@@ -54,7 +62,16 @@ class SalesPlanImporter(_SimpleImporter):
             row.fail("rep", _("Only a rep plan names a rep."))
         elif not self.may_plan(scope, team, rep.pk if rep else None):
             row.fail("scope" if "scope" in mapped else "name", _("You may not set plans for this scope."))
+        period = row.value("period") if "period" in mapped else None
+        if period is not None:
+            # A period column sets both ends; a start or end column given too narrows it.
+            values["period_start"] = values.get("period_start") or period[0]
+            values["period_end"] = values.get("period_end") or period[1]
         start, end = values.get("period_start"), values.get("period_end")
+        for name in ("period_start", "period_end"):
+            if values.get(name) is None and not row.problems_for(name) and not row.problems_for("period"):
+                column = name if name in mapped or "period" not in mapped else "period"
+                row.fail(column, _("A value is required."))
         if start and end and end < start:
             row.fail("period_end", _("The period must end on or after its start."))
         values.update(scope=scope, team=team, rep=rep, external_id=ext)

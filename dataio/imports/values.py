@@ -127,3 +127,61 @@ def parse_datetime(
 def start_of_day(day: datetime.date) -> datetime.datetime:
     """Midnight of ``day`` in the current zone, so ``timezone.localdate`` gives ``day`` back."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+MONTH_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+            ("oct", "october"), ("nov", "november"), ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_PERIODS = (
+    ("month", re.compile(r"^(?P<m>[a-z]+)[-\s/.]*(?P<y>\d{2}|\d{4})$")),  # Apr-18, April 2018
+    ("month", re.compile(r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})$")),  # 2018-04
+    ("month", re.compile(r"^(?P<m>\d{1,2})[-/.](?P<y>\d{4})$")),  # 04/2018
+    ("quarter", re.compile(r"^(?P<y>\d{4})\s*[-/]?\s*q(?P<q>[1-4])$")),  # 2018-Q2, 2018Q2
+    ("quarter", re.compile(r"^q(?P<q>[1-4])\s*[-/]?\s*(?P<y>\d{4})$")),  # Q2 2018
+    ("year", re.compile(r"^(?P<y>\d{4})$")),  # 2018
+)
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    return 2000 + year if len(text) == 2 else year
+
+
+def parse_period(text: str) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of a month, quarter or year written as text.
+
+    Months: ``Apr-18``, ``April 2018``, ``2018-04``, ``04/2018``; quarters: ``2018-Q2``, ``Q2 2018``;
+    years: ``2018``. A two-digit year is in this century.
+    """
+    folded = text.strip().casefold()
+    for kind, pattern in _PERIODS:
+        match = pattern.match(folded)
+        if not match:
+            continue
+        year = _year(match["y"])
+        if kind == "year":
+            first, months = 1, 12
+        elif kind == "quarter":
+            first, months = int(match["q"]) * 3 - 2, 3
+        else:
+            month = match["m"]
+            first = int(month) if month.isdigit() else MONTH_NAMES.get(month, 0)
+            months = 1
+        if not (1 <= first <= 12 and 1900 <= year <= 2200):
+            break
+        start = datetime.date(year, first, 1)
+        index = year * 12 + first - 1 + months
+        end = datetime.date(index // 12, index % 12 + 1, 1) - datetime.timedelta(days=1)
+        return start, end
+    raise ValueError(
+        _("“%(text)s” is not a period such as Apr-18, 2018-04, 04/2018, 2018-Q2 or 2018.") % {"text": text}
+    )

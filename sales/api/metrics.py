@@ -20,6 +20,7 @@ from people.visibility import is_manager_or_admin, visible_owners
 from sales.api.authentication import API_AUTHENTICATION
 from sales.dashboard.filters import EARLIEST, LATEST, preset_period
 from sales.metrics import Scope, overview, pipeline_odds, visible_sources
+from sales.models import Product
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 FRACTION = {"max_digits": 12, "decimal_places": 4, "allow_null": True}
@@ -33,6 +34,9 @@ class MetricsQuerySerializer(serializers.Serializer):
     region = serializers.CharField(required=False, max_length=100)
     channel = serializers.CharField(required=False, max_length=100)
     category = serializers.CharField(required=False, max_length=100, help_text=_("Product category."))
+    product = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text=_("Product id.")
+    )
 
     def validate(self, attrs: dict) -> dict:
         user = self.context["request"].user
@@ -53,9 +57,13 @@ class MetricsQuerySerializer(serializers.Serializer):
         users = get_user_model().objects.filter(pk=owner)
         if owner is not None and owners is not None and not users.filter(pk__in=owners).exists():
             errors["owner"] = _("No rep with id %(id)s that you can see.") % {"id": owner}
+        product = attrs.get("product")
+        if product is not None and not Product.objects.filter(pk=product).exists():
+            errors["product"] = _("No product with id %(id)s.") % {"id": product}
         if errors:
             raise serializers.ValidationError(errors)
         texts = {k: attrs.get(k, "").replace("\x00", "").strip() for k in ("region", "channel", "category")}
+        texts["product_id"] = product
         if not is_manager_or_admin(user):
             # A rep's dashboard is their own book, with their own plan; the API says the same.
             return {"scope": Scope(start, end, owner_id=user.pk, **texts)}
@@ -70,6 +78,7 @@ class ScopeSerializer(serializers.Serializer):
     region = serializers.CharField()
     channel = serializers.CharField()
     category = serializers.CharField()
+    product_id = serializers.IntegerField(allow_null=True)
 
 
 class PlanRefSerializer(serializers.Serializer):
@@ -114,7 +123,9 @@ class SalesCycleSerializer(serializers.Serializer):
 
 
 class AttainmentSerializer(serializers.Serializer):
-    won_revenue = serializers.DecimalField(**MONEY)
+    actual = serializers.DecimalField(
+        **MONEY, help_text="Realised sales: the sum of sales records in the period."
+    )
     quota = serializers.DecimalField(**MONEY, allow_null=True)
     attainment = serializers.DecimalField(**FRACTION)
     elapsed = serializers.DecimalField(max_digits=12, decimal_places=4)
@@ -190,7 +201,49 @@ class LeaderRowSerializer(serializers.Serializer):
     win_rate = serializers.DecimalField(**FRACTION)
     activities_done = serializers.IntegerField()
     quota = serializers.DecimalField(**MONEY, allow_null=True)
+    sales = serializers.DecimalField(**MONEY, help_text="Sum of the rep's sales records.")
     attainment = serializers.DecimalField(**FRACTION)
+
+
+class PlanShareSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="plan.pk")
+    name = serializers.CharField(source="plan.name")
+    days = serializers.IntegerField(help_text="Days of the plan that counted in the period.")
+    plan_days = serializers.IntegerField(source="plan.days")
+    prorated = serializers.BooleanField()
+
+
+class QuotaSerializer(serializers.Serializer):
+    """A quota the plans add up to: each plan's quota × its days inside the period ÷ its days."""
+
+    total = serializers.DecimalField(**MONEY, allow_null=True)
+    plans = serializers.IntegerField()
+    prorated = serializers.IntegerField()
+    shares = PlanShareSerializer(many=True)
+
+
+class ActivityQuotaSerializer(QuotaSerializer):
+    total = serializers.IntegerField(allow_null=True)
+
+
+class TargetLineSerializer(serializers.Serializer):
+    actual = serializers.DecimalField(**MONEY, help_text="Sum of the sales records.")
+    target = serializers.DecimalField(**MONEY, allow_null=True)
+    execution = serializers.DecimalField(**FRACTION, help_text="actual / target, a fraction")
+
+
+class TargetMonthSerializer(TargetLineSerializer):
+    month = serializers.DateField(source="key")
+
+
+class TargetCategorySerializer(TargetLineSerializer):
+    category = serializers.CharField(source="label")
+
+
+class ExecutionSerializer(serializers.Serializer):
+    total = TargetLineSerializer()
+    months = TargetMonthSerializer(many=True)
+    categories = TargetCategorySerializer(many=True)
 
 
 class MetricsSerializer(serializers.Serializer):
@@ -207,6 +260,9 @@ class MetricsSerializer(serializers.Serializer):
     risk = RiskCountsSerializer()
     risk_rows = RiskRowSerializer(many=True)
     leaders = LeaderRowSerializer(many=True)
+    quota = QuotaSerializer()
+    activity_quota = ActivityQuotaSerializer()
+    execution = ExecutionSerializer()
     weighted_with = serializers.SerializerMethodField(
         help_text=_("Which probabilities weigh the pipeline and forecast: “learned” or “stage_defaults”.")
     )

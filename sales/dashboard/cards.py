@@ -2,17 +2,17 @@
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from operator import attrgetter
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import formats
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from sales.dashboard.links import Links, records_url, with_query
+from sales.dashboard.links import Links, plans_url, records_url, with_query
 from sales.metrics import Overview
 from sales.metrics.scope import add_months
 
@@ -84,6 +84,35 @@ class Card:
 
 
 NO_NEED = _("No customer in scope has a need recorded.")
+
+
+def _period_note(ratio_note: str, data: Overview) -> str:
+    """The ratio the card used, and the period's total target beside the per-customer figure."""
+    if data.quota.total is None:
+        return ratio_note
+    total = formats.number_format(data.quota.total, 2, use_l10n=True, force_grouping=True)
+    return gettext("%(ratio)s · period target %(total)s") % {"ratio": ratio_note, "total": total}
+
+
+LENGTHS = {
+    "month": lambda n: ngettext("%(n)s monthly plan", "%(n)s monthly plans", n),
+    "quarter": lambda n: ngettext("%(n)s quarterly plan", "%(n)s quarterly plans", n),
+    "year": lambda n: ngettext("%(n)s yearly plan", "%(n)s yearly plans", n),
+    "other": lambda n: ngettext("%(n)s plan", "%(n)s plans", n),
+}
+
+
+def describe_plans(rollup) -> str:
+    """Which plans made a quota, as "2 quarterly plans, 1 pro-rated"."""
+    counts = rollup.lengths()
+    parts = [
+        LENGTHS[k](counts[k]) % {"n": counts[k]} for k in ("year", "quarter", "month", "other") if k in counts
+    ]
+    if rollup.prorated:
+        parts.append(gettext("%(n)s pro-rated") % {"n": rollup.prorated})
+    return ", ".join(parts)
+
+
 NO_WON = _("No deals won in this period.")
 
 INDICATOR_CARDS = (
@@ -93,39 +122,45 @@ INDICATOR_CARDS = (
         kind="money",
         value=attrgetter("indicators.indicators.need"),
         url="customers",
-        formula=_("R = mean need of the customers in scope that have one"),
+        formula=_("R = mean need of the customers in scope that have one (the customer list it links to)"),
         note=lambda d: _("%(n)s customers") % {"n": d.indicators.customers},
         missing=NO_NEED,
     ),
     Card(
         symbol="T",
-        label=_("Sales target"),
+        label=_("Sales target per customer"),
         kind="money",
         value=attrgetter("indicators.indicators.target"),
         url="customers",
-        formula=_("T = R × M (target ratio of the plan)"),
-        note=lambda d: _("M = %(m)s") % {"m": d.plan.target_ratio.normalize()},
+        formula=_(
+            "T = R × M: the average need of the customers in scope (the customer list it links to) "
+            "times the target ratio M of the plan. The period's total target is the quota of the plans."
+        ),
+        note=lambda d: _period_note(_("M = %(m)s") % {"m": d.plan.target_ratio.normalize()}, d),
         missing=NO_NEED,
         from_plan=True,
     ),
     Card(
         symbol="A",
-        label=_("Activity plan"),
+        label=_("Activity plan per customer"),
         kind="money",
         value=attrgetter("indicators.indicators.activity_plan"),
         url="customers",
-        formula=_("A = T × P (activity ratio of the plan)"),
-        note=lambda d: _("P = %(p)s") % {"p": d.plan.activity_ratio.normalize()},
+        formula=_(
+            "A = T × P: money to spend on winning each customer, the target per customer times the "
+            "activity ratio P of the plan; the activities card counts calls and meetings instead."
+        ),
+        note=lambda d: _period_note(_("P = %(p)s") % {"p": d.plan.activity_ratio.normalize()}, d),
         missing=NO_NEED,
         from_plan=True,
     ),
     Card(
         symbol="E",
-        label=_("Execution average"),
+        label=_("Execution average per sales record"),
         kind="money",
         value=attrgetter("indicators.indicators.execution"),
         url="records",
-        formula=_("E = mean amount of the sales records in the period"),
+        formula=_("E = mean amount of the sales records in the period (the record list it links to)"),
         note=lambda d: _("%(n)s sales records") % {"n": d.indicators.records},
         missing=_("No sales recorded in this period."),
     ),
@@ -135,7 +170,7 @@ INDICATOR_CARDS = (
         kind="percent",
         value=attrgetter("indicators.indicators.effectiveness"),
         url="records",
-        formula=_("F = E / T × 100 %"),
+        formula=_("F = E / T × 100 %: the average sale against the target per customer"),
         missing=_("Needs both E and a target T above zero."),
     ),
 )
@@ -210,14 +245,25 @@ def _funnel_chart(data: Overview, links: Links) -> dict:
     }
 
 
-def _forecast_chart(data: Overview, links: Links) -> dict:
+def _forecast_chart(data: Overview, links: Links, today: datetime.date | None = None) -> dict:
+    """Past months: realised sales against the target; months to come: the pipeline expected to close."""
     months, scope = data.forecast.months, data.scope
     legend = {"pipeline": gettext("Pipeline"), "weighted": gettext("Weighted"), "target": gettext("Target")}
+    legend["actual"] = gettext("Sales")
+    actual = {row.key: row.actual for row in data.execution.months}
+
+    def ahead(m) -> bool:
+        return today is None or _month_end(m.month) >= today
+
+    def past(m) -> bool:
+        return today is None or m.month <= today
+
     return {
         "legend": legend,
         "labels": [_month_label(m.month) for m in months],
-        "amount": [_number(m.amount) for m in months],
-        "weighted": [_number(m.weighted) for m in months],
+        "amount": [_number(m.amount) if ahead(m) else None for m in months],
+        "weighted": [_number(m.weighted) if ahead(m) else None for m in months],
+        "actual": [_number(actual.get(m.month)) if past(m) else None for m in months],
         "target": [_number(m.target) for m in months] if any(m.target for m in months) else [],
         "urls": [
             links.deals(
@@ -243,7 +289,8 @@ def _urls(data: Overview, links: Links, is_rep: bool) -> dict[str, str]:
     """The lists the cards drill into, by the names the cards use."""
     scope = data.scope
     customer_filters = {"owner": None if is_rep else scope.owner_id, "region": scope.region}
-    customer_filters |= {"channel": scope.channel, "team": scope.team_id}
+    # Exactly the customers R counts: in scope and with a need (customers have no period or product).
+    customer_filters |= {"channel": scope.channel, "team": scope.team_id, "has_need": "true"}
     return {
         "won": links.closed("won"),
         "lost": links.closed("lost"),
@@ -269,6 +316,7 @@ def _funnel_rows(data: Overview, links: Links) -> list[dict]:
 
 
 def _leaders(data: Overview, links: Links) -> list[dict]:
+    scope = data.scope
     return [
         {
             "row": r,
@@ -277,6 +325,7 @@ def _leaders(data: Overview, links: Links) -> list[dict]:
             "won_url": links.closed("won", owner=r.owner_id),
             "lost_url": links.closed("lost", owner=r.owner_id),
             "closed_url": links.closed(owner=r.owner_id),
+            "sales_url": records_url(replace(scope, owner_id=r.owner_id), False),
         }
         for r in data.leaders
     ]
@@ -291,7 +340,43 @@ def _risk(data: Overview, links: Links) -> dict:
     return {"risk_rows": rows, "risk_links": risk_links}
 
 
-def dashboard_context(data: Overview, links: Links, is_rep: bool) -> dict:
+def _execution(data: Overview, links: Links, is_rep: bool) -> dict:
+    """Actual against target per category and per rep, each line linking to the sales behind it."""
+    scope = data.scope
+
+    def row(line, **narrow):
+        return {
+            "row": line,
+            "pct": _percent(line.execution),
+            "url": records_url(replace(scope, **narrow), is_rep),
+        }
+
+    categories = [row(c, category=c.key) if c.key else row(c) for c in data.execution.categories]
+    months = [
+        row(m, start=max(m.key, scope.start), end=min(_month_end(m.key), scope.end))
+        for m in data.execution.months
+    ]
+    reps = [
+        {
+            "row": r,
+            "pct": _percent(r.attainment),
+            "url": records_url(replace(scope, owner_id=r.owner_id), False),
+        }
+        for r in data.leaders
+        if r.sales or r.quota is not None
+    ]
+    return {
+        "total": row(data.execution.total),
+        "categories": categories,
+        "months": months,
+        "reps": [] if is_rep else reps,
+        "quota_note": describe_plans(data.quota),
+        "activity_quota_note": describe_plans(data.activity_quota),
+        "plans_url": None if is_rep else plans_url(scope),
+    }
+
+
+def dashboard_context(data: Overview, links: Links, is_rep: bool, today: datetime.date | None = None) -> dict:
     urls = _urls(data, links, is_rep)
     funnel_keys = {step.key for step in data.funnel}
     return {
@@ -310,9 +395,10 @@ def dashboard_context(data: Overview, links: Links, is_rep: bool) -> dict:
         "activity_pct": _percent(data.activities.attainment),
         "charts": {
             "funnel": _funnel_chart(data, links),
-            "forecast": _forecast_chart(data, links),
+            "forecast": _forecast_chart(data, links, today),
             "trend": _trend_chart(data, links),
         },
         "trend_has_data": any(data.trend.deals),
         "stale_days": settings.CRM_STALE_DAYS,
+        "execution": _execution(data, links, is_rep),
     }

@@ -57,6 +57,7 @@ class DashboardFilterForm(forms.Form):
     region = forms.ChoiceField(label=_("Region"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     category = forms.ChoiceField(label=_("Product category"), required=False)
+    product = forms.TypedChoiceField(label=_("Product"), coerce=int, required=False, empty_value=None)
 
     def __init__(self, data: QueryDict, *, user, today: datetime.date, sources):
         self.user, self.today = user, today
@@ -76,15 +77,16 @@ class DashboardFilterForm(forms.Form):
         pairs = list(sources.customers.order_by().values_list("region", "channel").distinct())
         regions = sorted({r for r, _ in pairs if r})
         channels = sorted({c for _, c in pairs if c})
-        categories = (
-            Product.objects.exclude(category="").order_by("category").values_list("category", flat=True)
-        )
+        # One query for both product choices: the products by name, and the categories they name.
+        products = list(Product.objects.order_by("name", "pk").values_list("pk", "name", "category"))
+        categories = sorted({c for _, _, c in products if c})
         self.fields["region"].choices = [("", _("All regions")), *((r, r) for r in regions)]
         self.fields["channel"].choices = [("", _("All channels")), *((c, c) for c in channels)]
         self.fields["category"].choices = [
             ("", _("All categories")),
-            *((c, c) for c in categories.distinct()),
+            *((c, c) for c in categories),
         ]
+        self.fields["product"].choices = [("", _("All products")), *((pk, name) for pk, name, _ in products)]
 
     def _owner_choices(self) -> list[tuple[int, str]]:
         if not self.sees_others:
@@ -103,4 +105,5 @@ class DashboardFilterForm(forms.Form):
         return Scope(start, end, team_id=data.get("team"), owner_id=data.get("owner"), **self._texts())
 
     def _texts(self) -> dict:
-        return {k: self.cleaned_data.get(k) or "" for k in ("region", "channel", "category")}
+        texts = {k: self.cleaned_data.get(k) or "" for k in ("region", "channel", "category")}
+        return {**texts, "product_id": self.cleaned_data.get("product")}

@@ -15,6 +15,7 @@ class Links:
         self.base_url = reverse("sales:deal_list")
         base = {"team": scope.team_id, "region": scope.region, "channel": scope.channel}
         base |= {"category": scope.category, "owner": None if is_rep else scope.owner_id}
+        base |= {"product": scope.product_id}
         self.base = {k: v for k, v in base.items() if v}
 
     def deals(self, **params) -> str:
@@ -35,5 +36,12 @@ def records_url(scope: Scope, is_rep: bool) -> str:
     """The sales records behind E: the record list filters by sold-on dates, owner and the texts."""
     params = {"start": scope.start.isoformat(), "end": scope.end.isoformat()}
     params |= {"owner": None if is_rep else scope.owner_id, "region": scope.region, "channel": scope.channel}
-    params |= {"category": scope.category}
+    params |= {"category": scope.category, "product": scope.product_id}
     return with_query(reverse("sales:salesrecord_list"), params)
+
+
+def plans_url(scope: Scope) -> str:
+    """The plans page on the months of the quarter the period starts in, for the scope's level."""
+    params = {"period": "month", "year": scope.start.year, "quarter": (scope.start.month - 1) // 3 + 1}
+    params["level"] = "team" if scope.team_id and not scope.owner_id else ""
+    return with_query(reverse("sales:plans"), params)

@@ -31,6 +31,15 @@ class CustomerFilterSet(OwnerTeamFilterSet):
     channel = TextFilter(lookup_expr="iexact", label=_("Channel"))
     industry = TextFilter(lookup_expr="iexact", label=_("Industry"))
     kind = django_filters.ChoiceFilter(choices=Customer.Kind.choices, label=_("Kind"), empty_label=_("Any"))
+    # The dashboard's R counts the customers with a need; its drill-down sets this to list exactly those.
+    has_need = django_filters.BooleanFilter(
+        field_name="need",
+        lookup_expr="isnull",
+        exclude=True,
+        widget=django_filters.widgets.BooleanWidget(),
+        label=_("Has a need"),
+        help_text=_("true: only customers with a need recorded; false: only those without."),
+    )
     sort = SortFilter(
         CUSTOMER_SORTS, default=("name", "pk"), label=_("Sort"), help_text=_("A column; '-' for descending.")
     )

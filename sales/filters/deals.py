@@ -76,6 +76,7 @@ class DealFilterSet(OwnerTeamFilterSet):
     )
     channel = TextFilter(lookup_expr="iexact", label=_("Channel"))
     category = TextFilter(field_name="product__category", lookup_expr="iexact", label=_("Product category"))
+    product = IdFilter(label=_("Product"))
     opened_from = DayFilter(field_name="opened_on", lookup_expr="gte", label=_("Opened from"))
     opened_to = DayFilter(field_name="opened_on", lookup_expr="lte", label=_("Opened until"))
     closed_from = DayFilter(field_name="closed_on", lookup_expr="gte", label=_("Closed from"))

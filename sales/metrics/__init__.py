@@ -4,6 +4,7 @@ Pure functions returning frozen dataclasses: the database aggregates, numpy work
 and the caller passes the dates (nothing here reads the clock).
 """
 
+from sales.metrics.actuals import Actuals, Execution, TargetRow, execution, sales_actuals
 from sales.metrics.indicators import (
     IndicatorReport,
     Indicators,
@@ -52,6 +53,7 @@ from sales.metrics.pipeline import (
     time_in_stage,
     won_trend,
 )
+from sales.metrics.plans import PlanRow, PlanShare, Rollup, plan_rows, rep_quotas, rollup
 from sales.metrics.probabilities import (
     LearnedProbabilities,
     PipelineOdds,
@@ -72,6 +74,17 @@ from sales.metrics.scope import (
 )
 
 __all__ = [
+    "Actuals",
+    "Execution",
+    "PlanRow",
+    "PlanShare",
+    "Rollup",
+    "TargetRow",
+    "execution",
+    "plan_rows",
+    "rep_quotas",
+    "rollup",
+    "sales_actuals",
     "ActivityKindRow",
     "ActivitySummary",
     "Attainment",

@@ -1,10 +1,11 @@
 """Everything the manager dashboard shows, computed in a fixed number of queries."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sales.metrics.indicators import IndicatorReport, candidate_plans, choose_plan, indicators_for, rep_plans
+from sales.metrics.actuals import Actuals, Execution, execution, sales_actuals
+from sales.metrics.indicators import IndicatorReport, choose_plan, indicators_for
 from sales.metrics.people import (
     ActivitySummary,
     LeaderRow,
@@ -32,6 +33,7 @@ from sales.metrics.pipeline import (
     summarize_deals,
     won_trend,
 )
+from sales.metrics.plans import ACTIVITIES, PlanRow, Rollup, plan_rows, rep_quotas, rollup
 from sales.metrics.scope import Scope, Sources
 
 
@@ -39,7 +41,7 @@ from sales.metrics.scope import Scope, Sources
 class Overview:
     scope: Scope
     has_data: bool  # any deal or customer visible at all, whatever the filters
-    plan: object | None
+    plan: object | None  # the plan that gives M and P
     indicators: IndicatorReport
     summary: DealSummary
     cycle: SalesCycle
@@ -52,7 +54,21 @@ class Overview:
     risk: RiskCounts
     risk_rows: tuple[RiskRow, ...]
     leaders: tuple[LeaderRow, ...]
+    quota: Rollup  # the revenue quota the plans add up to, and the plans that made it
+    activity_quota: Rollup
+    actuals: Actuals
+    execution: Execution
     learned_weights: bool = False  # the weighted pipeline and forecast use learned probabilities
+
+
+def ratio_plan(rows: tuple[PlanRow, ...], scope: Scope, quota: Rollup):
+    """The plan giving M and P: the most specific one covering the whole period, else the plan that
+    counts for the most days of the revenue quota."""
+    covering = [p for p in rows if p.period_start <= scope.start and p.period_end >= scope.end]
+    plan = choose_plan(covering, scope)
+    if plan is None and quota.shares:
+        plan = max(quota.shares, key=lambda s: (s.days, s.plan.pk)).plan
+    return plan
 
 
 def overview(
@@ -63,19 +79,26 @@ def overview(
     stale_days: int,
     weights: dict[int, Decimal] | None = None,
 ) -> Overview:
-    """Twelve queries, whatever the number of deals: the widgets share their grouped queries.
+    """Thirteen queries, whatever the number of deals or plans: the widgets share grouped queries.
 
     ``weights`` (stage id -> learned probability) weigh the pipeline and forecast instead of the
     stage defaults; see ``sales.metrics.probabilities``.
     """
     has_data = sources.deals.exists() or sources.customers.exists()
     stages = list(sources.stages)
-    plans = candidate_plans(sources.plans, scope)
-    plan = choose_plan(plans, scope)
+    rows = plan_rows(sources.plans, scope.start, scope.end)
+    quota = rollup(rows, scope)
+    plan = ratio_plan(rows, scope, quota)
     by_owner = deals_by_owner(sources, scope, today=today, stale_days=stale_days, weights=weights)
     activities = activities_by_owner(sources, scope)
+    actuals = sales_actuals(sources, scope)
     summary = summarize_deals(by_owner)
     funnel, stage_times = stage_flow(sources, scope, stages)
+    activity_quota = rollup(rows, scope, ACTIVITIES)
+    done = execution(rows, actuals, scope)
+    pipeline = forecast(sources, scope, None, weights)
+    months = tuple(replace(m, target=r.target) for m, r in zip(pipeline.months, done.months, strict=True))
+    owners = {r.owner_id for r in by_owner} | {r.owner_id for r in activities} | set(actuals.by_owner)
     return Overview(
         scope=scope,
         has_data=has_data,
@@ -83,14 +106,20 @@ def overview(
         indicators=indicators_for(sources, scope, plan),
         summary=summary,
         cycle=sales_cycle(sources, scope),
-        attainment=attainment(summary.won_revenue, plan, scope, today),
-        forecast=forecast(sources, scope, plan, weights),
+        attainment=attainment(actuals.total, quota.total, scope, today),
+        forecast=replace(pipeline, months=months),
         trend=won_trend(sources, scope),
         funnel=funnel,
         stage_times=stage_times,
-        activities=summarize_activities(activities, plan, sources.activities.model.Kind),
+        activities=summarize_activities(activities, activity_quota.total, sources.activities.model.Kind),
         risk=count_risks(by_owner),
         risk_rows=risk_list(sources, scope, today=today, stale_days=stale_days),
-        leaders=rank_reps(by_owner, activities, rep_plans(plans, scope)),
+        leaders=rank_reps(
+            by_owner, activities, rep_quotas(rows, scope, owners), actuals.by_owner, actuals.names
+        ),
+        quota=quota,
+        activity_quota=activity_quota,
+        actuals=actuals,
+        execution=done,
         learned_weights=weights is not None,
     )

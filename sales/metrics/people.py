@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 
+from sales.metrics.actuals import sales_actuals
 from sales.metrics.pipeline import OWNER_NAMES, ZERO, OwnerDeals, deals_by_owner, owner_name
 from sales.metrics.scope import (
     Scope,
@@ -72,7 +73,8 @@ def activities_by_owner(sources: Sources, scope: Scope) -> tuple[OwnerActivities
     )
 
 
-def summarize_activities(rows: tuple[OwnerActivities, ...], plan, kinds) -> ActivitySummary:
+def summarize_activities(rows: tuple[OwnerActivities, ...], quota: int | None, kinds) -> ActivitySummary:
+    """Done and planned by type, against the activities quota the plans add up to."""
     planned: dict[str, int] = {}
     done: dict[str, int] = {}
     for row in rows:
@@ -87,7 +89,6 @@ def summarize_activities(rows: tuple[OwnerActivities, ...], plan, kinds) -> Acti
         )
         for kind in kinds
     )
-    quota = plan.activities_quota if plan is not None else None
     total_done = sum(e.done for e in entries)
     return ActivitySummary(
         rows=entries,
@@ -99,7 +100,8 @@ def summarize_activities(rows: tuple[OwnerActivities, ...], plan, kinds) -> Acti
 
 
 def activity_summary(sources: Sources, scope: Scope, plan) -> ActivitySummary:
-    return summarize_activities(activities_by_owner(sources, scope), plan, sources.activities.model.Kind)
+    quota = plan.activities_quota if plan is not None else None
+    return summarize_activities(activities_by_owner(sources, scope), quota, sources.activities.model.Kind)
 
 
 @dataclass(frozen=True)
@@ -179,14 +181,24 @@ class LeaderRow:
     win_rate: Decimal | None
     activities_done: int
     quota: Decimal | None
-    attainment: Decimal | None
+    attainment: Decimal | None  # sales / quota
+    sales: Decimal = ZERO  # realised sales: the sum of the rep's sales records in the period
 
 
 def rank_reps(
-    deal_rows: tuple[OwnerDeals, ...], activity_rows: tuple[OwnerActivities, ...], rep_plans: dict
+    deal_rows: tuple[OwnerDeals, ...],
+    activity_rows: tuple[OwnerActivities, ...],
+    quotas: dict,
+    sales: dict[int, Decimal] | None = None,
+    sales_names: dict[int, str] | None = None,
 ) -> tuple[LeaderRow, ...]:
-    """Reps with deals closed or activities done in the period, by won revenue."""
-    names: dict[int, str] = {}
+    """Reps with deals closed, activities done or sales made in the period, by won revenue.
+
+    ``quotas`` maps a rep to their revenue quota (or to a plan, whose quota is read); attainment is
+    the rep's realised sales against it.
+    """
+    sales = sales or {}
+    names: dict[int, str] = dict(sales_names or {})
     done: dict[int, int] = {}
     for row in activity_rows:
         names[row.owner_id] = row.name
@@ -195,13 +207,15 @@ def rank_reps(
     names |= {r.owner_id: r.name for r in deals.values()}
     result = []
     for owner_id, name in names.items():
-        if owner_id not in deals and not done.get(owner_id):
+        if owner_id not in deals and not done.get(owner_id) and not sales.get(owner_id):
             continue
         d = deals.get(owner_id)
         won_n, lost_n = (d.won_n, d.lost_n) if d else (0, 0)
         won = d.won_sum if d else ZERO
-        plan = rep_plans.get(owner_id)
-        quota = plan.revenue_quota if plan is not None else None
+        quota = quotas.get(owner_id)
+        if quota is not None and not isinstance(quota, Decimal):
+            quota = quota.revenue_quota
+        sold = sales.get(owner_id, ZERO)
         result.append(
             LeaderRow(
                 owner_id=owner_id,
@@ -212,13 +226,23 @@ def rank_reps(
                 win_rate=ratio(won_n, won_n + lost_n),
                 activities_done=done.get(owner_id, 0),
                 quota=quota,
-                attainment=ratio(won, quota),
+                attainment=ratio(sold, quota),
+                sales=sold,
             )
         )
-    result.sort(key=lambda r: (-r.won_revenue, -r.deals_won, r.name))
+    result.sort(key=lambda r: (-r.won_revenue, -r.sales, -r.deals_won, r.name))
     return tuple(result)
 
 
-def leaderboard(sources: Sources, scope: Scope, rep_plans: dict) -> tuple[LeaderRow, ...]:
-    """Per rep with closed deals or done activities in the period: two grouped queries."""
-    return rank_reps(deals_by_owner(sources, scope), activities_by_owner(sources, scope), rep_plans)
+def leaderboard(
+    sources: Sources, scope: Scope, quotas: dict, sales: dict[int, Decimal] | None = None
+) -> tuple[LeaderRow, ...]:
+    """Per rep with closed deals, done activities or sales in the period: three grouped queries."""
+    actuals = sales_actuals(sources, scope)
+    return rank_reps(
+        deals_by_owner(sources, scope),
+        activities_by_owner(sources, scope),
+        quotas,
+        actuals.by_owner if sales is None else sales,
+        actuals.names,
+    )

@@ -294,9 +294,9 @@ def won_trend(sources: Sources, scope: Scope, months: int = 12) -> MonthlySeries
 
 @dataclass(frozen=True)
 class Attainment:
-    """Won revenue in the period against the revenue quota of the plan covering it."""
+    """Realised sales in the period (sales records) against the revenue quota the plans add up to."""
 
-    won_revenue: Decimal
+    actual: Decimal
     quota: Decimal | None
     attainment: Decimal | None  # a fraction; 1 means the quota is met
     elapsed: Decimal  # share of the period already gone, in [0, 1]
@@ -308,13 +308,12 @@ def elapsed_share(scope: Scope, today: datetime.date) -> Decimal:
     return ratio(gone, scope.days)
 
 
-def attainment(won_revenue: Decimal, plan, scope: Scope, today: datetime.date) -> Attainment:
-    """No query: it reuses the won revenue of ``deal_summary``, so the two can never disagree."""
-    quota = plan.revenue_quota if plan is not None else None
-    value = ratio(won_revenue, quota)
+def attainment(actual: Decimal, quota: Decimal | None, scope: Scope, today: datetime.date) -> Attainment:
+    """No query: the actual and the quota come from ``sales_actuals`` and the plans' roll-up."""
+    value = ratio(actual, quota)
     elapsed = elapsed_share(scope, today)
     pace = ratio(value, elapsed) if value is not None else None
-    return Attainment(won_revenue=won_revenue, quota=quota, attainment=value, elapsed=elapsed, pace=pace)
+    return Attainment(actual=actual, quota=quota, attainment=value, elapsed=elapsed, pace=pace)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class Scope:
     region: str = ""
     channel: str = ""
     category: str = ""
+    product_id: int | None = None
 
     @property
     def days(self) -> int:
@@ -66,9 +67,11 @@ def visible_sources(user) -> Sources:
 
 
 def team_owner_ids(team_id: int) -> QuerySet:
-    """The team's members and its manager, as a subquery (IN keeps sums free of join duplicates)."""
+    """The team's members and its managers (primary and co-managers), as a subquery (IN keeps sums
+    free of join duplicates)."""
     User = get_user_model()
-    return User.objects.filter(Q(sales_teams=team_id) | Q(managed_teams=team_id)).values("pk")
+    managers = Q(managed_teams=team_id) | Q(co_managed_teams=team_id)
+    return User.objects.filter(Q(sales_teams=team_id) | managers).values("pk")
 
 
 def owner_q(scope: Scope, path: str = "owner") -> Q:
@@ -80,9 +83,12 @@ def owner_q(scope: Scope, path: str = "owner") -> Q:
     return q
 
 
-def _scope_q(scope: Scope, owner: str, **texts: str) -> Q:
-    """``owner_q`` and, for each of the scope's texts that is set, a case-insensitive match at its path."""
+def _scope_q(scope: Scope, owner: str, product: str | None = None, **texts: str) -> Q:
+    """``owner_q``, the product at ``product`` if the scope names one, and for each of the scope's texts
+    that is set, a case-insensitive match at its path."""
     q = owner_q(scope, owner)
+    if product and scope.product_id:
+        q &= Q(**{f"{product}_id": scope.product_id})
     for name, path in texts.items():
         if value := getattr(scope, name):
             q &= Q(**{f"{path}__iexact": value})
@@ -99,6 +105,7 @@ def deal_q(scope: Scope, prefix: str = "") -> Q:
     return _scope_q(
         scope,
         f"{prefix}owner",
+        product=f"{prefix}product",
         region=f"{prefix}customer__region",
         channel=f"{prefix}channel",
         category=f"{prefix}product__category",
@@ -108,7 +115,12 @@ def deal_q(scope: Scope, prefix: str = "") -> Q:
 def record_q(scope: Scope) -> Q:
     """Sales records the way the sales-record list filters them: region and channel of the customer."""
     return _scope_q(
-        scope, "owner", region="customer__region", channel="customer__channel", category="product__category"
+        scope,
+        "owner",
+        product="product",
+        region="customer__region",
+        channel="customer__channel",
+        category="product__category",
     )
 
 
@@ -125,6 +137,8 @@ def activity_q(scope: Scope) -> Q:
         )
     if scope.category:
         q &= Q(deal__product__category__iexact=scope.category)
+    if scope.product_id:
+        q &= Q(deal__product_id=scope.product_id)
     return q
 
 

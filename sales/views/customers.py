@@ -28,6 +28,7 @@ from sales.models import Deal, SalesRecord
 from sales.recommend.store import suggestions_for
 from sales.sorting import sort_columns
 from sales.timeline import customer_timeline
+from sales.views.chips import hidden_filters
 
 PAGE_SIZE = 25
 RECORDS_SHOWN = 20
@@ -43,6 +44,8 @@ COLUMNS = (
 )
 # The filter bar, in order; the owner and team selects only for those who see others' customers.
 BAR = ("q", "region", "channel", "industry", "kind", "owner", "team")
+# Set by the dashboard's drill-down from R (the customers with a need), shown as a chip.
+CHIPS = ("has_need",)
 
 
 def _columns(sort: str, show_owner: bool) -> list[dict]:
@@ -78,6 +81,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "columns": _columns(filters.applied.get("sort", ""), assign),
         "show_owner": assign,
         "filtered": any(k != "sort" for k in filters.applied),
+        "hidden_filters": hidden_filters(request, filters, CHIPS),
     }
     template = "sales/partials/customer_table.html" if wants_fragment(request) else "sales/customer_list.html"
     return render(request, template, context)

@@ -31,7 +31,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "computed_at": computed_at,
         "cache_on": getattr(settings, "CRM_DASHBOARD_CACHE_SECONDS", 0) > 0,
         "refresh_url": f"{request.path}?{refresh.urlencode()}",
-        **dashboard_context(data, Links(scope, is_rep), is_rep),
+        **dashboard_context(data, Links(scope, is_rep), is_rep, today),
     }
     if wants_fragment(request, "dashboard-body"):
         return render(request, "sales/partials/dashboard_body.html", context)

@@ -46,6 +46,7 @@ from sales.models import Deal, DealError, Stage, StaleEdit
 from sales.prefill import product_initial
 from sales.sorting import sort_columns
 from sales.timeline import deal_timeline
+from sales.views.chips import hidden_filters
 
 PAGE_SIZE = 25
 
@@ -70,35 +71,13 @@ CHIPS = (
     "region",
     "channel",
     "category",
+    "product",
     "opened_from",
     "opened_to",
     "closed_from",
     "closed_to",
     "reached",
 )
-
-
-def _hidden_filters(request: HttpRequest, filters: DealFilterSet) -> list[dict]:
-    chips = []
-    for name in CHIPS:
-        if name not in filters.applied:
-            continue
-        value = filters.applied[name]
-        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-        rest = request.GET.copy()
-        rest.pop(name, None)
-        rest.pop("page", None)
-        shown = f"#{text}" if name == "customer" else text
-        chips.append(
-            {
-                "name": name,
-                "values": [text],
-                "label": filters.filters[name].label,
-                "shown": shown,
-                "remove_url": f"?{rest.urlencode()}",
-            }
-        )
-    return chips
 
 
 def _columns(sort: str, show_owner: bool) -> list[dict]:
@@ -135,7 +114,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         "show_owner": assign,
         "today": timezone.localdate(),
         "filtered": any(k != "sort" for k in filters.applied),
-        "hidden_filters": _hidden_filters(request, filters),
+        "hidden_filters": hidden_filters(request, filters, CHIPS),
     }
     template = "sales/partials/deal_table.html" if wants_fragment(request) else "sales/deal_list.html"
     return render(request, template, context)

@@ -11,10 +11,13 @@ from people.names import display_name
 from people.visibility import visible_people
 from sales.filters.records import SalesRecordFilterSet
 from sales.models import SalesRecord
+from sales.views.chips import hidden_filters
 
 PAGE_SIZE = 50
 # The filter bar, in order; the owner select only for those who see other people's sales.
 BAR = ("q", "start", "end", "owner", "region", "channel", "category")
+# Filters without a control on the list (they arrive from the dashboard's links), shown as chips.
+CHIPS = ("product", "customer")
 
 
 def _owner_choices(user) -> list:
@@ -45,6 +48,7 @@ def salesrecord_list(request: HttpRequest) -> HttpResponse:
         "owners": owners,
         "filters": filters,
         "filtered": bool(filters.applied),
+        "hidden_filters": hidden_filters(request, filters, CHIPS),
     }
     if wants_fragment(request):
         return render(request, "sales/partials/salesrecord_table.html", context)

@@ -56,6 +56,10 @@
         { label: data.legend.pipeline, data: data.amount, backgroundColor: info, borderRadius: 4, order: 2 },
         { label: data.legend.weighted, data: data.weighted, backgroundColor: primary, borderRadius: 4, order: 1 },
       ];
+      if (data.actual && data.actual.some(function (v) { return v !== null; })) {
+        // Months gone by: what was sold; the months to come keep the pipeline expected to close.
+        datasets.unshift({ label: data.legend.actual, data: data.actual, backgroundColor: success, borderRadius: 4, order: 1 });
+      }
       if (data.target && data.target.length) {
         datasets.push({
           type: "line", label: data.legend.target, data: data.target, borderColor: danger,

@@ -1,6 +1,7 @@
 """The plans page in the browser: the demo manager sets next quarter's monthly targets cell by cell,
 copies them forward, and finds them in the quarter after."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -96,6 +97,35 @@ def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(liv
     page.wait_for_url(f"**quarter={after.quarter}**")
     assert "Copied 0 plans" in page.locator("#messages").inner_text()
     assert "Skipped 6" in page.locator("#messages").inner_text()
+
+    # The dashboard (the manager's team, whose own plan covers only this quarter) adds the reps'
+    # monthly plans up: a month, the quarter, a pro-rated ten days, and the year.
+    typed = {}  # month start -> the two reps' quotas that month, as typed above
+    for window in (following, after):
+        for m, period in enumerate(window.periods):
+            typed[period.start] = (period.end, sum(Decimal(10000 + 1000 * r + 100 * m) for r in range(2)))
+    first_start, (first_end, first_sum) = next(iter(typed.items()))
+    ten_days = first_sum * 10 / ((first_end - first_start).days + 1)
+    year = following.periods[0].start.year
+    in_year = sum(v for start, (_end, v) in typed.items() if start.year == year)
+    if this_quarter.year == year:  # the demo team plan of this quarter counts whole
+        in_year += Decimal("1000000")
+    views = [
+        (first_start, first_end, first_sum, "2 monthly plans"),
+        (
+            following.periods[0].start,
+            following.periods[-1].end,
+            sum(v for _e, v in list(typed.values())[:3]),
+            "6 monthly plans",
+        ),
+        (first_start, first_start.replace(day=10), ten_days, "2 pro-rated"),
+        (datetime.date(year, 1, 1), datetime.date(year, 12, 31), in_year, "monthly plans"),
+    ]
+    for start, end, expected, note in views:
+        page.goto(f"/dashboard/?period=custom&start={start}&end={end}")
+        badge = page.locator("[data-testid=plan-quota]").inner_text()
+        assert f"{expected.quantize(Decimal('0.01')):,.2f}" in badge, (start, end, badge)
+        assert note in badge
 
 
 def test_the_plans_page_fits_a_phone_and_scrolls_inside_the_grid(live_server, new_page):

@@ -123,11 +123,25 @@ def test_every_card_links_to_the_deals_behind_it(book, manager_client, team):
 
 def test_chart_bars_link_to_their_month(book, manager_client, team):
     charts = chart_data(manager_client.get(URL, Q1))
-    assert charts["forecast"]["amount"] == [0.0, 400.0, 2000.0]
+    # A quarter gone by: realised sales per month (d1 in January, d2 in February), no pipeline.
+    assert charts["forecast"]["actual"] == [1000.0, 3000.0, 0.0]
+    assert charts["forecast"]["amount"] == [None, None, None]
     march = parse_qs(urlparse(charts["forecast"]["urls"][2]).query)
     assert march["close_from"] == ["2025-03-01"] and march["close_to"] == ["2025-03-31"]
     assert charts["trend"]["values"][-3:] == [1000.0, 3000.0, 0.0]
     assert charts["funnel"]["reached"] == [4, 3, 2, 2]
+
+
+def test_the_forecast_chart_shows_sales_before_today_and_the_pipeline_after(
+    book, manager_client, monkeypatch
+):
+    from sales.views import dashboard
+
+    monkeypatch.setattr(dashboard.timezone, "localdate", lambda: datetime.date(2025, 2, 14))
+    charts = chart_data(manager_client.get(URL, Q1))
+    assert charts["forecast"]["actual"] == [1000.0, 3000.0, None]
+    assert charts["forecast"]["amount"] == [None, 400.0, 2000.0]
+    assert charts["forecast"]["weighted"] == [None, 40.0, 500.0]
 
 
 def test_filters_narrow_the_links_too(book, manager_client, rep):
@@ -249,15 +263,27 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
 ):
     _grow(count, team, manager)
     SalesPlanFactory(period_start=datetime.date(2025, 1, 1), period_end=datetime.date(2025, 3, 31))
+    for n in range(count):  # as many again: per-category team plans, month by month, that add up
+        start = datetime.date(2025, n % 3 + 1, 1)
+        SalesPlanFactory(
+            scope="team",
+            team=team,
+            product_category=f"C{n}",
+            period_start=start,
+            period_end=datetime.date(2025, n % 3 + 2, 1) - datetime.timedelta(days=1),
+            revenue_quota=Decimal("100"),
+        )
     # 1 session, 2 user, 3 is_manager (group), filter options: 4 teams, 5 reps, 6 regions and
     # channels, 7 categories; metrics: 8 any deals, 9 stages, 10 plans, 11 deals per rep (cards,
-    # leaderboard, risk counts), 12 activities per rep and type, 13 funnel and time in stage,
-    # 14 R, 15 E, 16 sales cycle, 17 forecast, 18 trend, 19 risk rows; 20 pipeline settings,
-    # 21 learned-probability counts (which probabilities weigh the pipeline).
-    with django_assert_num_queries(21):
+    # leaderboard, risk counts), 12 activities per rep and type, 13 sales records per rep, month
+    # and category, 14 funnel and time in stage, 15 R, 16 E, 17 sales cycle, 18 forecast,
+    # 19 trend, 20 risk rows; 21 pipeline settings, 22 learned-probability counts (which
+    # probabilities weigh the pipeline)
+    with django_assert_num_queries(22):
         response = manager_client.get(URL, Q1)
     assert len(response.context["data"].leaders) == count
-    with django_assert_num_queries(21):  # the htmx body runs the same queries
+    assert response.context["data"].quota.plans == count
+    with django_assert_num_queries(22):  # the htmx body runs the same queries
         manager_client.get(URL, Q1, **HTMX)
 
 

@@ -211,14 +211,14 @@ def test_no_plan_covers_a_period_that_spills_over_it(seen):
 
 
 def test_attainment_and_pace_against_the_quota(book):
-    result = attainment(D("4000.00"), book["company"], Q1, TODAY)
+    result = attainment(D("4000.00"), book["company"].revenue_quota, Q1, TODAY)
     # 4000 / 10000; 45 of 90 days gone by Feb 14 -> pace 0.4 / 0.5
     assert (result.attainment, result.elapsed, result.pace) == (D("0.4"), D("0.5"), D("0.8"))
 
 
 def test_attainment_without_a_quota_or_before_the_period_is_not_available(book):
     assert attainment(D("1"), None, Q1, TODAY).attainment is None
-    early = attainment(D("1"), book["company"], Q1, datetime.date(2024, 12, 1))
+    early = attainment(D("1"), book["company"].revenue_quota, Q1, datetime.date(2024, 12, 1))
     assert early.elapsed == 0
     assert early.pace is None
 

@@ -129,3 +129,43 @@ def test_an_empty_scope_says_not_available(crew, region):
     assert summary.average_won is None
     assert summary.deals_won == summary.deals_lost == 0
     assert leaderboard(seen, empty, {}) == ()
+
+
+# One sales record: (rep index, amount, product index or None, day from 20 days before the quarter)
+record_st = st.tuples(
+    st.integers(0, 2),
+    st.decimals(min_value=0, max_value=100000, places=2, allow_nan=False, allow_infinity=False),
+    st.sampled_from([None, 0, 1]),
+    st.integers(0, 130),
+)
+
+
+@given(records=st.lists(record_st, max_size=12))
+@db_settings
+def test_realised_sales_add_up_by_rep_month_and_category(crew, records):
+    from sales.metrics.actuals import sales_actuals
+    from sales.models import Product, SalesRecord
+
+    products = [
+        Product.objects.get_or_create(name=n, defaults={"category": c})[0]
+        for n, c in (("A", "X"), ("B", "y"))
+    ]
+    SalesRecord.objects.all().delete()
+    SalesRecord.objects.bulk_create(
+        SalesRecord(
+            customer=crew["customers"][rep],
+            owner=crew["reps"][rep],
+            amount=amount,
+            product=None if product is None else products[product],
+            sold_on=PERIOD.start + datetime.timedelta(days=day - 20),
+        )
+        for rep, amount, product, day in records
+    )
+    seen = visible_sources(crew["team"].manager)
+    actuals = sales_actuals(seen, PERIOD)
+    inside = [r for r in records if 0 <= r[3] - 20 < PERIOD.days]
+    assert actuals.total == sum((r[1] for r in inside), Decimal(0))
+    assert actuals.records == len(inside)
+    for axis in (actuals.by_owner, actuals.by_month, actuals.by_category):
+        assert sum(axis.values(), Decimal(0)) == actuals.total
+    assert all(m.day == 1 and PERIOD.start <= m <= PERIOD.end for m in actuals.by_month)
