@@ -12,6 +12,7 @@ from django.utils import formats
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from crm.formatting import format_money
 from sales.dashboard.links import Links, plans_url, records_url, with_query
 from sales.metrics import Overview
 from sales.metrics.scope import add_months
@@ -90,7 +91,7 @@ def _period_note(ratio_note: str, data: Overview) -> str:
     """The ratio the card used, and the period's total target beside the per-customer figure."""
     if data.quota.total is None:
         return ratio_note
-    total = formats.number_format(data.quota.total, 2, use_l10n=True, force_grouping=True)
+    total = format_money(data.quota.total)
     return gettext("%(ratio)s · period target %(total)s") % {"ratio": ratio_note, "total": total}
 
 

@@ -22,13 +22,13 @@ from customers.models import Customer
 from history.readable import history_for
 from people.models import Team
 from people.visibility import is_manager_or_admin, visible_people
+from sales.filters.chips import hidden_filters
 from sales.filters.customers import CustomerFilterSet
 from sales.forms import ActivityForm
 from sales.models import Deal, SalesRecord
 from sales.recommend.store import suggestions_for
 from sales.sorting import sort_columns
 from sales.timeline import customer_timeline
-from sales.views.chips import hidden_filters
 
 PAGE_SIZE = 25
 RECORDS_SHOWN = 20

@@ -26,6 +26,7 @@ from people.models import Team
 from people.names import display_name
 from people.visibility import is_manager_or_admin, visible_people
 from sales.actions import create_deal
+from sales.filters.chips import hidden_filters
 from sales.filters.deals import DealFilterSet
 from sales.forms import (
     EDITABLE,
@@ -46,7 +47,6 @@ from sales.models import Deal, DealError, Stage, StaleEdit
 from sales.prefill import product_initial
 from sales.sorting import sort_columns
 from sales.timeline import deal_timeline
-from sales.views.chips import hidden_filters
 
 PAGE_SIZE = 25
 

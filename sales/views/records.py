@@ -9,9 +9,9 @@ from django.shortcuts import render
 from crm.htmx import wants_fragment
 from people.names import display_name
 from people.visibility import visible_people
+from sales.filters.chips import hidden_filters
 from sales.filters.records import SalesRecordFilterSet
 from sales.models import SalesRecord
-from sales.views.chips import hidden_filters
 
 PAGE_SIZE = 50
 # The filter bar, in order; the owner select only for those who see other people's sales.

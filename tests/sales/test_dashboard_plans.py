@@ -63,7 +63,7 @@ def test_t_and_a_are_per_customer_with_the_periods_target_beside_them(quarters, 
     cards = {c.symbol: c for c in response.context["indicator_cards"]}
     assert "per customer" in str(cards["T"].label) and "per customer" in str(cards["A"].label)
     assert "per sales record" in str(cards["E"].label)
-    assert "period target 9,000.00" in cards["T"].note
+    assert "period target $9,000.00" in cards["T"].note
 
 
 def test_without_a_plan_managers_get_a_link_to_the_plans_page_and_reps_do_not(db, rep, team, manager):
