@@ -11,19 +11,30 @@ from crispy_forms.layout import Column, Div, Field, Layout, Row
 from django import forms
 from django.core import signing
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.forms import autofocus_first, limit_choices, picker_search
-from customers.models import Customer
+from customers.models import Contact, Customer
 from people.forms import OwnerChoiceField, offer_owners
-from sales.models import Activity, Deal, Product, Stage, deal_customer_error
+from sales.models import Activity, Deal, Product, Stage, contact_customer_error, deal_customer_error
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 # The deal fields an edit may change; stage, status and probability have their own actions.
-EDITABLE = ("title", "customer", "owner", "amount", "opened_on", "expected_close", "channel", "product")
+EDITABLE = (
+    "title",
+    "customer",
+    "owner",
+    "amount",
+    "opened_on",
+    "expected_close",
+    "channel",
+    "product",
+    "contact",
+)
 # What the stale-edit message also reports, although the edit form does not change it.
 WATCHED = (*EDITABLE, "stage", "status", "probability")
 
@@ -46,6 +57,23 @@ class CustomerChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
+class ProductChoiceField(forms.ModelChoiceField):
+    """Products whose options carry their list price, which the deal form copies into the amount."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widget = ProductSelect()
+
+
+class ProductSelect(forms.Select):
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-list-price"] = str(instance.list_price)
+        return option
+
+
 class DealChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.title} · {obj.customer.name}"
@@ -66,7 +94,13 @@ class DealForm(forms.Form):
         required=False,
         help_text=_("Left empty, the deal takes the customer's channel."),
     )
-    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    product = ProductChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    contact = forms.ModelChoiceField(
+        label=_("Contact"),
+        queryset=Contact.objects.none(),
+        required=False,
+        help_text=_("The person at the customer the deal is with."),
+    )
 
     def __init__(self, *args, user, deal: Deal | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,11 +115,35 @@ class DealForm(forms.Form):
         products = Product.objects.visible_to(user)
         keep = Q(pk=deal.product_id) if deal is not None and deal.product_id else Q(pk__in=[])
         self.fields["product"].queryset = products.filter(Q(active=True) | keep)
+        self.fields["product"].widget.attrs["data-fills-amount"] = "id_amount"
+        self._offer_contacts(user, deal)
         offer_owners(self, user)
         self.fields["amount"].widget.attrs.update({"step": "0.01", "min": "0"})
         autofocus_first(self)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    def _offer_contacts(self, user, deal: Deal | None) -> None:
+        """Any visible contact is accepted (then checked against the customer); the select lists
+        those of the chosen customer, and choosing another customer reloads them (htmx)."""
+        contacts = Contact.objects.visible_to(user)
+        if deal is not None and deal.contact_id:
+            contacts = contacts | Contact.objects.filter(pk=deal.contact_id)
+        field = self.fields["contact"]
+        field.queryset = contacts.select_related("customer").order_by("name", "pk")
+        chosen = self["customer"].value()
+        shown = (
+            field.queryset.filter(customer=chosen) if str(chosen or "").isdigit() else Contact.objects.none()
+        )
+        field.widget.choices = [("", field.empty_label)] + [(c.pk, c.name) for c in shown]
+        self.fields["customer"].widget.attrs.update(
+            {
+                "hx-get": reverse("customers:contact_options"),
+                "hx-trigger": "change",
+                "hx-target": "#id_contact",
+                "hx-swap": "innerHTML",
+            }
+        )
 
     def clean_title(self) -> str:
         return " ".join(self.cleaned_data["title"].split())
@@ -98,6 +156,8 @@ class DealForm(forms.Form):
         opened, close = data.get("opened_on"), data.get("expected_close")
         if opened and close and close < opened:
             self.add_error("expected_close", _("The expected close cannot be before the deal opened."))
+        if error := contact_customer_error(data.get("contact"), data.get("customer")):
+            self.add_error("contact", error)
         return data
 
     def chosen_owner(self):
@@ -112,6 +172,7 @@ class DealForm(forms.Form):
             Row(Column("title", css_class="col-md-7"), customer),
             *rows,
             _thirds(*[n for n in ("owner", "channel", "product") if n in self.fields]),
+            Row(Column("contact", css_class="col-md-5")),
             *hidden,
         )
 
@@ -152,7 +213,7 @@ class DealEditForm(DealForm):
     @staticmethod
     def initial_for(deal: Deal) -> dict:
         initial = {
-            name: getattr(deal, f"{name}_id" if name in ("customer", "owner", "product") else name)
+            name: getattr(deal, f"{name}_id" if name in ("customer", "owner", "product", "contact") else name)
             for name in EDITABLE
         }
         return {**initial, "version": deal.version, "original": sign_values(deal)}
@@ -310,6 +371,16 @@ class ActivityForm(forms.ModelForm):
                 Customer.objects.visible_to(self.user).only("pk", "name").order_by("name", "pk")
             )
             limit_choices(self, "customer", "customers:customer_options")
+            if "deal" in self.fields:
+                # Choosing a customer reloads the deal select with that customer's open deals.
+                self.fields["customer"].widget.attrs.update(
+                    {
+                        "hx-get": reverse("sales:deal_options"),
+                        "hx-trigger": "change",
+                        "hx-target": "#" + self["deal"].auto_id,
+                        "hx-swap": "innerHTML",
+                    }
+                )
 
     def _layout(self, compact: bool) -> Layout:
         if compact:

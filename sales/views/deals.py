@@ -284,6 +284,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
                 expected_close=data.get("expected_close"),
                 channel=data.get("channel", ""),
                 product=data.get("product"),
+                contact=data.get("contact"),
             )
         except DealError as exc:
             form.add_error(None, str(exc))
@@ -372,9 +373,13 @@ def _stale(request: HttpRequest, form: DealEditForm, original: dict, current: De
 
 @login_required
 def deal_options(request: HttpRequest) -> HttpResponse:
-    """The ``<option>``s of the visible open deals matching ``?deal_q=`` (the activity form's picker)."""
+    """The ``<option>``s of the visible open deals matching ``?deal_q=`` (the activity form's picker),
+    of the customer ``?customer=`` only when given (the activity form's customer select asks so)."""
     text = request.GET.get("deal_q", "").replace("\x00", "")[:200]
     qs = Deal.objects.visible_to(request.user).open().search(text).select_related("customer")
+    customer = request.GET.get("customer", "")
+    if customer.isdigit() and len(customer) < 19:
+        qs = qs.filter(customer_id=int(customer))
     rows = list(qs.order_by("title", "pk")[: PICKER_LIMIT + 1])
     options = [(d.pk, f"{d.title} · {d.customer.name}") for d in rows[:PICKER_LIMIT]]
     context = {"options": options, "more": len(rows) > PICKER_LIMIT}
