@@ -1,0 +1,62 @@
+"""Forms in the browser: a product fills the deal's amount, the activity form's deals follow the
+customer, and the deal list moves several deals at once."""
+
+from decimal import Decimal
+
+import pytest
+
+from sales.models import Deal, Stage
+from tests.browser.conftest import sign_in
+from tests.factories import CustomerFactory, DealFactory, ProductFactory, RepFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def rep(db):
+    rep = RepFactory(username="alice", first_name="Alice", last_name="Archer")
+    CustomerFactory(name="Harbor Lights", owner=rep)
+    ProductFactory(name="Scanner", list_price=Decimal("1250.00"))
+    ProductFactory(name="Printer", list_price=Decimal("300.00"))
+    return rep
+
+
+def test_choosing_a_product_fills_an_empty_amount(page, rep):
+    sign_in(page, "alice")
+    page.goto("/deals/new/")
+    page.fill("#id_amount", "")
+    page.select_option("#id_product", label="Scanner")
+    assert page.input_value("#id_amount") == "1250.00"
+    # The amount came from the product, so another product replaces it.
+    page.select_option("#id_product", label="Printer")
+    assert page.input_value("#id_amount") == "300.00"
+
+
+def test_a_typed_amount_is_not_overwritten(page, rep):
+    sign_in(page, "alice")
+    page.goto("/deals/new/")
+    page.fill("#id_amount", "999")
+    page.select_option("#id_product", label="Scanner")
+    assert page.input_value("#id_amount") == "999"
+
+
+def test_the_edit_form_keeps_the_deals_amount(page, rep):
+    deal = DealFactory(customer=rep.customers.get(), owner=rep, amount=Decimal("4200.00"))
+    sign_in(page, "alice")
+    page.goto(f"/deals/{deal.pk}/edit/")
+    page.select_option("#id_product", label="Scanner")
+    assert page.input_value("#id_amount") == "4200.00"
+
+
+def test_the_activity_forms_deals_follow_the_customer(page, rep):
+    harbor = rep.customers.get()
+    depot = CustomerFactory(name="Depot Supplies", owner=rep)
+    DealFactory(customer=harbor, owner=rep, title="Fleet tracking")
+    DealFactory(customer=depot, owner=rep, title="Depot scanners")
+    sign_in(page, "alice")
+    page.goto("/activities/new/")
+    assert "Depot scanners" in page.locator("#id_deal").inner_text()
+    with page.expect_response(lambda r: "/deals/options/" in r.url):
+        page.select_option("#id_customer", label="Harbor Lights")
+    page.wait_for_function("!document.querySelector('#id_deal').innerText.includes('Depot scanners')")
+    assert "Fleet tracking" in page.locator("#id_deal").inner_text()
