@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 
-from sales.models import Deal, Stage
 from tests.browser.conftest import sign_in
 from tests.factories import CustomerFactory, DealFactory, ProductFactory, RepFactory
 
