@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.forms import autofocus_first, limit_choices, picker_search
 from customers.models import Contact, Customer
 from people.forms import OwnerChoiceField, offer_owners
+from sales.deal_batch import MAX_DEALS, Picked
 from sales.models import Activity, Deal, Product, Stage, contact_customer_error, deal_customer_error
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -291,6 +292,73 @@ class LostForm(LostReasonForm):
     """The reason and the version the user saw, from the deal's page."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class PickedDealsField(forms.Field):
+    """The ticked rows of the deal list, each ``<id>:<version>`` (the copy the user saw)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list:
+        picked = {}
+        for text in value or ():
+            pk, _sep, version = str(text).partition(":")
+            if not (pk.isdigit() and version.isdigit() and len(pk) < 19 and len(version) < 10):
+                raise forms.ValidationError(_("The selection was damaged; reload the list."))
+            picked.setdefault(int(pk), Picked(int(pk), int(version)))
+        if len(picked) > MAX_DEALS:
+            raise forms.ValidationError(
+                _("Select at most %(n)s deals at a time.") % {"n": MAX_DEALS}, code="max"
+            )
+        return list(picked.values())
+
+    def validate(self, value) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(_("Select at least one deal."), code="required")
+
+
+class DealBatchForm(forms.Form):
+    """What the deal list's action bar sends: the ticked deals, the action and what it needs."""
+
+    ACTIONS = (
+        ("move", _("Move to stage")),
+        ("won", _("Mark won")),
+        ("lost", _("Mark lost")),
+        ("reassign", _("Reassign")),
+    )
+
+    deals = PickedDealsField()
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    stage = forms.ModelChoiceField(
+        label=_("Stage"), queryset=Stage.objects.all(), to_field_name="key", required=False
+    )
+    owner = OwnerChoiceField(label=_("Owner"), queryset=Customer.objects.none(), required=False)
+    reason = forms.CharField(label=_("Why was it lost?"), max_length=2000, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        offer_owners(self, user)
+        if "owner" in self.fields:
+            self.fields["owner"].required = False
+        self.fields["action"].choices = [
+            (k, v) for k, v in self.ACTIONS if k != "reassign" or "owner" in self.fields
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        action = data.get("action")
+        needs = {"move": "stage", "reassign": "owner", "lost": "reason"}.get(action)
+        if needs == "reason":
+            data["reason"] = " ".join((data.get("reason") or "").split())
+        if needs and not data.get(needs) and not self.has_error(needs):
+            message = {
+                "stage": _("Choose the stage to move the deals to."),
+                "owner": _("Choose who takes the deals over."),
+                "reason": _("Say why the deals were lost."),
+            }[needs]
+            self.add_error(needs, message)
+        return data
 
 
 class ProbabilityForm(forms.Form):

@@ -1,7 +1,18 @@
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from sales.views import activities, board, contacts, customers, dashboard, deals, home, plans, records
+from sales.views import (
+    activities,
+    board,
+    contacts,
+    customers,
+    dashboard,
+    deal_batch,
+    deals,
+    home,
+    plans,
+    records,
+)
 
 app_name = "sales"
 
@@ -21,6 +32,7 @@ urlpatterns = [
     path("customers/<int:pk>/activities/", customers.customer_log_activity, name="customer_log_activity"),
     path("deals/", require_safe(deals.deal_list), name="deal_list"),
     path("deals/new/", deals.deal_create, name="deal_create"),
+    path("deals/batch/", deal_batch.deal_batch, name="deal_batch"),
     path("deals/options/", require_safe(deals.deal_options), name="deal_options"),
     path("deals/<int:pk>/", require_safe(deals.deal_detail), name="deal_detail"),
     path("deals/<int:pk>/edit/", deals.deal_edit, name="deal_edit"),

@@ -75,6 +75,7 @@ MATRIX = {
     "sales:deal_list": READ_PAGE,
     "sales:deal_create": PAGE,
     "sales:deal_options": READ_PAGE,
+    "sales:deal_batch": POST_ONLY,
     "sales:deal_detail": READ_PAGE,
     "sales:deal_edit": PAGE,
     "sales:deal_move": POST_ONLY,

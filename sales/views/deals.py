@@ -107,7 +107,8 @@ def _columns(sort: str, show_owner: bool) -> list[dict]:
 @login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    filters = DealFilterSet(request.GET, Deal.objects.visible_to(user), stages=list(Stage.objects.all()))
+    stages = list(Stage.objects.all())
+    filters = DealFilterSet(request.GET, Deal.objects.visible_to(user), stages=stages)
     totals = filters.qs.aggregate(count=Count("pk"), amount=Sum("amount"))
     paginator = Paginator(filters.qs.select_related("customer", "owner", "stage"), PAGE_SIZE)
     # The totals already counted the rows; reusing that saves the paginator its own COUNT query.
@@ -128,6 +129,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
         "filtered": any(k != "sort" for k in filters.applied),
         "hidden_filters": _hidden_filters(request, filters),
+        "stages": stages,
     }
     template = "sales/partials/deal_table.html" if wants_fragment(request) else "sales/deal_list.html"
     return render(request, template, context)
