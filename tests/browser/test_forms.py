@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from sales.models import Deal, Stage
 from tests.browser.conftest import sign_in
 from tests.factories import CustomerFactory, DealFactory, ProductFactory, RepFactory
 
@@ -59,3 +60,39 @@ def test_the_activity_forms_deals_follow_the_customer(page, rep):
         page.select_option("#id_customer", label="Harbor Lights")
     page.wait_for_function("!document.querySelector('#id_deal').innerText.includes('Depot scanners')")
     assert "Fleet tracking" in page.locator("#id_deal").inner_text()
+
+
+def test_two_deals_ticked_on_the_list_move_together(page, rep):
+    harbor = rep.customers.get()
+    first = DealFactory(customer=harbor, owner=rep, title="Fleet tracking")
+    second = DealFactory(customer=harbor, owner=rep, title="Dock scanners")
+    third = DealFactory(customer=harbor, owner=rep, title="Crane sensors")
+    sign_in(page, "alice")
+    page.goto("/deals/")
+    assert page.locator("[data-batch-submit]").is_disabled()
+    page.get_by_label("Select Fleet tracking").check()
+    page.get_by_label("Select Dock scanners").check()
+    assert "2 selected" in page.locator("[data-batch-count]").inner_text()
+    page.select_option("#batch-action", "move")
+    assert page.locator("#batch-reason").is_hidden()
+    page.select_option("#batch-stage", "choose")
+    page.click("[data-batch-submit]")
+    page.wait_for_selector("text=2 deals moved to Choose.")
+    choose = Stage.objects.get(key="choose")
+    assert Deal.objects.get(pk=first.pk).stage == choose
+    assert Deal.objects.get(pk=second.pk).stage == choose
+    assert Deal.objects.get(pk=third.pk).stage.key == "lead"
+
+
+def test_select_all_ticks_every_deal_on_the_page(page, rep):
+    harbor = rep.customers.get()
+    for title in ("Fleet tracking", "Dock scanners"):
+        DealFactory(customer=harbor, owner=rep, title=title)
+    sign_in(page, "alice")
+    page.goto("/deals/")
+    page.get_by_label("Select all deals on this page").check()
+    assert page.locator("input[name=deals]:checked").count() == 2
+    page.select_option("#batch-action", "won")
+    page.click("[data-batch-submit]")
+    page.wait_for_selector("text=2 deals won.")
+    assert set(Deal.objects.values_list("status", flat=True)) == {"won"}
