@@ -11,6 +11,7 @@ from django import forms
 from django.db.models import F, QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
 # Ids beyond a 64-bit integer would make the database driver raise instead of finding nothing.
@@ -204,7 +205,8 @@ class ListFilterSet(django_filters.FilterSet):
         """Turn the bar's text boxes named in ``values`` into boxes that offer those values."""
         for name, options in values.items():
             if name in bar.fields:
-                bar.fields[name].widget = DatalistInput(options, attrs={"class": INPUT_CLASS})
+                attrs = {"class": INPUT_CLASS, "placeholder": _("Type or pick")}
+                bar.fields[name].widget = DatalistInput(options, attrs=attrs)
         return bar
 
     def bar(self, shown: Sequence[str], **choices: Iterable[tuple]) -> forms.Form:

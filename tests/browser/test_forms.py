@@ -7,7 +7,18 @@ import pytest
 
 from sales.models import Deal, Stage
 from tests.browser.conftest import sign_in
-from tests.factories import CustomerFactory, DealFactory, ProductFactory, RepFactory
+from tests.browser.test_every_page import LAPTOP, PHONE, problems_on
+from tests.factories import (
+    ActivityFactory,
+    ContactFactory,
+    CustomerFactory,
+    DealFactory,
+    ManagerFactory,
+    ProductFactory,
+    RepFactory,
+    SalesRecordFactory,
+    TeamFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -96,3 +107,49 @@ def test_select_all_ticks_every_deal_on_the_page(page, rep):
     page.click("[data-batch-submit]")
     page.wait_for_selector("text=2 deals won.")
     assert set(Deal.objects.values_list("status", flat=True)) == {"won"}
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+def test_the_changed_pages_fit_and_load_cleanly(new_page, viewport):
+    manager = ManagerFactory(username="boss", first_name="Bea", last_name="Boss")
+    rep = RepFactory(username="alice", first_name="Alice", last_name="Archer")
+    TeamFactory(name="North", manager=manager, members=[rep])
+    harbor = CustomerFactory(name="Harbor Lights", owner=rep, region="North", channel="Referral")
+    contact = ContactFactory(customer=harbor, name="Ada Lovelace", email="ada@harbor.test")
+    deal = DealFactory(customer=harbor, owner=rep, title="Fleet tracking", contact=contact)
+    ActivityFactory(deal=deal, customer=harbor, owner=rep, subject="Demo of the trackers")
+    SalesRecordFactory(customer=harbor, owner=rep, product=ProductFactory(category="Scanners"))
+    page = new_page()
+    page.set_viewport_size(viewport)
+    sign_in(page, "boss")
+    found = []
+    urls = [
+        f"/customers/contacts/{contact.pk}/",
+        "/deals/",
+        "/deals/new/",
+        f"/deals/{deal.pk}/",
+        f"/deals/{deal.pk}/edit/",
+        "/customers/",
+        "/sales-records/",
+        "/activities/new/",
+    ]
+    for url in urls:
+        tab = page.context.new_page()
+        tab.set_viewport_size(viewport)
+        found += problems_on(tab, url, viewport)
+        tab.close()
+    assert found == [], "\n".join(found)
+
+
+def test_the_region_box_offers_the_regions_and_ignores_case(page, rep):
+    CustomerFactory(name="Depot Supplies", owner=rep, region="South")
+    rep.customers.filter(name="Harbor Lights").update(region="North")
+    sign_in(page, "alice")
+    page.goto("/customers/")
+    options = page.eval_on_selector_all("#id_region-options option", "os => os.map(o => o.value)")
+    assert options == ["North", "South"]
+    page.fill("#id_region", "north")
+    page.press("#id_region", "Enter")
+    page.wait_for_url("**/customers/?*region=north*")
+    page.wait_for_function("!document.querySelector('#customer-table tbody').innerText.includes('Depot')")
+    assert "Harbor Lights" in page.locator("#customer-table tbody").inner_text()
