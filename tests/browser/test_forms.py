@@ -153,3 +153,21 @@ def test_the_region_box_offers_the_regions_and_ignores_case(page, rep):
     page.wait_for_url("**/customers/?*region=north*")
     page.wait_for_function("!document.querySelector('#customer-table tbody').innerText.includes('Depot')")
     assert "Harbor Lights" in page.locator("#customer-table tbody").inner_text()
+
+
+def test_the_deal_forms_contacts_follow_the_customer(page, rep):
+    harbor = rep.customers.get()
+    depot = CustomerFactory(name="Depot Supplies", owner=rep)
+    ContactFactory(customer=harbor, name="Ada Lovelace")
+    ContactFactory(customer=depot, name="Grace Hopper")
+    sign_in(page, "alice")
+    page.goto("/deals/new/")
+    with page.expect_response(lambda r: "/customers/contacts/options/" in r.url):
+        page.select_option("#id_customer", label="Depot Supplies")
+    page.wait_for_function("document.querySelector('#id_contact').innerText.includes('Grace Hopper')")
+    assert "Ada Lovelace" not in page.locator("#id_contact").inner_text()
+    page.fill("#id_title", "Scanners for the depot")
+    page.select_option("#id_contact", label="Grace Hopper")
+    page.get_by_role("button", name="Create deal").click()
+    page.wait_for_url("**/deals/*/")
+    assert Deal.objects.get().contact.name == "Grace Hopper"
