@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import MAX_ID
 from crm.forms import autofocus_first, limit_choices, picker_search
 from customers.models import Contact, Customer
 from people.forms import OwnerChoiceField, offer_owners
@@ -133,9 +134,10 @@ class DealForm(forms.Form):
         field = self.fields["contact"]
         field.queryset = contacts.select_related("customer").order_by("name", "pk")
         chosen = self["customer"].value()
-        shown = (
-            field.queryset.filter(customer=chosen) if str(chosen or "").isdigit() else Contact.objects.none()
-        )
+        chosen = str(chosen or "")
+        # Only an id a database integer can hold; anything else shows no contacts (and fails validation).
+        known = chosen.isdigit() and int(chosen) <= MAX_ID
+        shown = field.queryset.filter(customer=int(chosen)) if known else Contact.objects.none()
         field.widget.choices = [("", field.empty_label)] + [(c.pk, c.name) for c in shown]
         self.fields["customer"].widget.attrs.update(
             {

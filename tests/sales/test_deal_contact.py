@@ -278,3 +278,12 @@ def test_the_deal_export_has_a_contact_column(rep_client, rep):
     rows = list(sheet.iter_rows(values_only=True))
     column = rows[0].index("Contact")
     assert rows[1][column] == "Ada Lovelace"
+
+
+@pytest.mark.parametrize("customer", [str(2**64), "12abc", ""])
+def test_a_customer_id_that_makes_no_sense_is_a_field_error(rep_client, rep, customer):
+    response = rep_client.post(NEW, {"title": "Fleet", "customer": customer, "amount": "1"})
+    assert response.status_code == 200
+    assert "customer" in response.context["form"].errors
+    options = rep_client.get(reverse("customers:contact_options"), {"customer": customer})
+    assert options.status_code == 200
