@@ -460,8 +460,11 @@ class ActivityForm(forms.ModelForm):
             Row(Column("kind", css_class="col-md-3"), Column("subject", css_class="col-md-9")),
             Row(
                 *[
-                    Column(n, picker_search(n, url), css_class="col-md-6")
-                    for n, url in (("deal", "sales:deal_options"), ("customer", "customers:customer_options"))
+                    Column(n, picker_search(n, url, also=also), css_class="col-md-6")
+                    for n, url, also in (
+                        ("deal", "sales:deal_options", "#id_customer" if "customer" in self.fields else ""),
+                        ("customer", "customers:customer_options", ""),
+                    )
                     if n in self.fields
                 ]
             ),

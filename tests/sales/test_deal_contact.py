@@ -287,3 +287,13 @@ def test_a_customer_id_that_makes_no_sense_is_a_field_error(rep_client, rep, cus
     assert "customer" in response.context["form"].errors
     options = rep_client.get(reverse("customers:contact_options"), {"customer": customer})
     assert options.status_code == 200
+
+
+def test_the_deal_search_of_the_activity_form_sends_the_chosen_customer(rep_client, rep, monkeypatch):
+    monkeypatch.setattr("crm.forms.PICKER_LIMIT", 1)
+    customer = CustomerFactory(owner=rep)
+    DealFactory(customer=customer, owner=rep)
+    DealFactory(customer=customer, owner=rep)
+    html = rep_client.get(reverse("sales:activity_create")).content.decode()
+    assert 'name="deal_q"' in html
+    assert 'hx-include="this, #id_customer"' in html
