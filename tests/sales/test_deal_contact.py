@@ -297,3 +297,19 @@ def test_the_deal_search_of_the_activity_form_sends_the_chosen_customer(rep_clie
     html = rep_client.get(reverse("sales:activity_create")).content.decode()
     assert 'name="deal_q"' in html
     assert 'hx-include="this, #id_customer"' in html
+
+
+def test_admin_names_a_contact_and_refuses_another_customers(admin_client_, rep):
+    from tests.test_admin import deal_form
+
+    deal = DealFactory(owner=rep, customer=CustomerFactory(owner=rep))
+    url = reverse("admin:sales_deal_change", args=[deal.pk])
+    stranger = ContactFactory(customer=CustomerFactory(owner=rep))
+    response = admin_client_.post(url, deal_form(deal, contact=stranger.pk))
+    assert response.status_code == 200
+    assert "The contact works at another customer." in response.content.decode()
+    own = ContactFactory(customer=deal.customer)
+    response = admin_client_.post(url, deal_form(deal, contact=own.pk))
+    assert response.status_code == 302
+    deal.refresh_from_db()
+    assert deal.contact == own
