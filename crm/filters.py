@@ -10,6 +10,8 @@ import django_filters
 from django import forms
 from django.db.models import F, QuerySet
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
 # Ids beyond a 64-bit integer would make the database driver raise instead of finding nothing.
@@ -32,6 +34,42 @@ class FilterForm(forms.Form):
         data = super().clean()
         # NUL bytes are refused by PostgreSQL; nobody searches for them on purpose.
         return {k: v.replace("\x00", "").strip() if isinstance(v, str) else v for k, v in data.items()}
+
+
+class DatalistInput(forms.TextInput):
+    """A text box that offers ``options`` as you type (the browser's ``<input list>``); any text
+    may still be entered, and the filter matches it without regard to case."""
+
+    def __init__(self, options: Sequence[str], attrs: dict | None = None):
+        super().__init__(attrs)
+        self.options = list(options)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = dict(attrs or {})
+        list_id = f"{attrs.get('id') or 'id_' + name}-options"
+        attrs.update(list=list_id, autocomplete="off")
+        box = super().render(name, value, attrs, renderer)
+        options = format_html_join("", '<option value="{}"></option>', ((o,) for o in self.options))
+        return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
+
+
+def distinct_values(request, queryset: QuerySet, paths: dict[str, str]) -> dict[str, list[str]]:
+    """The distinct non-empty values of each field in ``paths`` (name -> field path) among the rows
+    of ``queryset``, sorted without regard to case and without case-only duplicates.
+
+    One query for all the fields, kept on ``request`` so a page asks at most once per list.
+    """
+    key = (queryset.model._meta.label, tuple(paths.items()))
+    cache = request.__dict__.setdefault("_distinct_values", {})
+    if key not in cache:
+        rows = queryset.order_by().values_list(*paths.values()).distinct()
+        found: dict[str, dict[str, str]] = {name: {} for name in paths}
+        for row in rows:
+            for name, value in zip(paths, row, strict=True):
+                if value and value.strip():
+                    found[name].setdefault(value.strip().casefold(), value.strip())
+        cache[key] = {name: sorted(v.values(), key=str.casefold) for name, v in found.items()}
+    return cache[key]
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -161,6 +199,15 @@ class ListFilterSet(django_filters.FilterSet):
                 if len(raw) > len(self.applied.get(name, ())):
                     names.add(name)
         return tuple(sorted(names))
+
+    @staticmethod
+    def suggest(bar: forms.Form, values: dict[str, list[str]]) -> forms.Form:
+        """Turn the bar's text boxes named in ``values`` into boxes that offer those values."""
+        for name, options in values.items():
+            if name in bar.fields:
+                attrs = {"class": INPUT_CLASS, "placeholder": _("Type or pick")}
+                bar.fields[name].widget = DatalistInput(options, attrs=attrs)
+        return bar
 
     def bar(self, shown: Sequence[str], **choices: Iterable[tuple]) -> forms.Form:
         """The page's filter bar: the ``shown`` fields in that order, holding the applied values.

@@ -43,13 +43,15 @@ def limit_choices(form: forms.Form, name: str, search_url: str) -> None:
     form.pickers = {**getattr(form, "pickers", {}), name: search_url if many else ""}
 
 
-def picker_search(name: str, url_name: str) -> HTML:
-    """A search box under a limited select that swaps in the matching options (htmx)."""
+def picker_search(name: str, url_name: str, *, also: str = "") -> HTML:
+    """A search box under a limited select that swaps in the matching options (htmx); ``also``, a
+    CSS selector of other fields whose values the search sends too (the chosen customer)."""
+    include = "this" + (f", {also}" if also else "")
     return HTML(
         "{% load i18n %}{% if form.pickers." + name + " %}"
         '<input type="search" class="form-control form-control-sm mt-n2 mb-3" name="' + name + '_q" '
         'placeholder="{% translate "Type to find more…" %}" aria-label="{% translate "Search" %}" '
         'aria-controls="id_' + name + '" autocomplete="off" '
         'hx-get="{% url "' + url_name + '" %}" hx-target="#id_' + name + '" '
-        'hx-trigger="input changed delay:300ms" hx-include="this">{% endif %}'
+        'hx-trigger="input changed delay:300ms" hx-include="' + include + '">{% endif %}'
     )

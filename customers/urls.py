@@ -10,5 +10,6 @@ urlpatterns = [
     path("new/", views.customer_create, name="customer_create"),
     path("options/", require_safe(views.customer_options), name="customer_options"),
     path("<int:pk>/edit/", views.customer_edit, name="customer_edit"),
+    path("contacts/options/", require_safe(views.contact_options), name="contact_options"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
 ]

@@ -56,3 +56,20 @@ def customer_options(request: HttpRequest) -> HttpResponse:
     rows = list(qs[: PICKER_LIMIT + 1])
     context = {"options": [(c.pk, c.name) for c in rows[:PICKER_LIMIT]], "more": len(rows) > PICKER_LIMIT}
     return render(request, "customers/partials/customer_options.html", context)
+
+
+@login_required
+def contact_options(request: HttpRequest) -> HttpResponse:
+    """The ``<option>``s of the visible contacts of the customer ``?customer=`` (the deal form's
+    contact select, reloaded when the customer changes); none without a customer."""
+    customer = request.GET.get("customer", "")
+    contacts = Contact.objects.none()
+    if customer.isdigit() and len(customer) < 19:
+        contacts = Contact.objects.visible_to(request.user).filter(customer_id=int(customer))
+    rows = list(contacts.only("pk", "name").order_by("name", "pk")[: PICKER_LIMIT + 1])
+    context = {
+        "options": [(c.pk, c.name) for c in rows[:PICKER_LIMIT]],
+        "more": len(rows) > PICKER_LIMIT,
+        "none_label": _("No contacts at this customer") if customer else "",
+    }
+    return render(request, "customers/partials/customer_options.html", context)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Contact, Customer
 from history.actor import acting_as
 from sales.models import Deal, DealError, Product, Stage
 
@@ -25,6 +25,7 @@ def create_deal(
     expected_close: datetime.date | None = None,
     channel: str = "",
     product: Product | None = None,
+    contact: Contact | None = None,
     external_id: str | None = None,
     at: datetime.datetime | None = None,
 ) -> Deal:
@@ -41,6 +42,7 @@ def create_deal(
         expected_close=expected_close,
         channel=channel or customer.channel,
         product=product,
+        contact=contact,
         external_id=external_id,
     )
     return open_deal(deal, by=by, at=at)

@@ -18,6 +18,7 @@ from sales.models import (
     SalesRecord,
     Stage,
     StageChange,
+    contact_customer_error,
 )
 
 
@@ -114,6 +115,7 @@ class DealAdminForm(forms.ModelForm):
             "expected_close",
             "channel",
             "product",
+            "contact",
             "external_id",
         ]
 
@@ -126,6 +128,8 @@ class DealAdminForm(forms.ModelForm):
         cleaned = super().clean()
         stage = cleaned.get("stage")
         deal = self.instance
+        if error := contact_customer_error(cleaned.get("contact"), cleaned.get("customer")):
+            self.add_error("contact", error)
         if deal.pk and stage and stage.pk != deal.stage_id:
             if deal.status == Deal.Status.LOST:
                 self.add_error("stage", _("A lost deal cannot move between stages."))
@@ -152,7 +156,7 @@ class DealAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     search_fields = ["title", "customer__name", "external_id"]
     date_hierarchy = "opened_on"
     list_select_related = ["customer", "owner", "stage"]
-    autocomplete_fields = ["customer", "owner", "product"]
+    autocomplete_fields = ["customer", "owner", "product", "contact"]
     readonly_fields = ["status", "closed_on", "lost_reason", "version", "created_at", "updated_at"]
     inlines = [StageChangeInline, ActivityInline]
 

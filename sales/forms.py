@@ -11,19 +11,32 @@ from crispy_forms.layout import Column, Div, Field, Layout, Row
 from django import forms
 from django.core import signing
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.filters import MAX_ID
 from crm.forms import autofocus_first, limit_choices, picker_search
-from customers.models import Customer
+from customers.models import Contact, Customer
 from people.forms import OwnerChoiceField, offer_owners
-from sales.models import Activity, Deal, Product, Stage, deal_customer_error
+from sales.deal_batch import MAX_DEALS, Picked
+from sales.models import Activity, Deal, Product, Stage, contact_customer_error, deal_customer_error
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 # The deal fields an edit may change; stage, status and probability have their own actions.
-EDITABLE = ("title", "customer", "owner", "amount", "opened_on", "expected_close", "channel", "product")
+EDITABLE = (
+    "title",
+    "customer",
+    "owner",
+    "amount",
+    "opened_on",
+    "expected_close",
+    "channel",
+    "product",
+    "contact",
+)
 # What the stale-edit message also reports, although the edit form does not change it.
 WATCHED = (*EDITABLE, "stage", "status", "probability")
 
@@ -46,6 +59,23 @@ class CustomerChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
+class ProductChoiceField(forms.ModelChoiceField):
+    """Products whose options carry their list price, which the deal form copies into the amount."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widget = ProductSelect()
+
+
+class ProductSelect(forms.Select):
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-list-price"] = str(instance.list_price)
+        return option
+
+
 class DealChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.title} · {obj.customer.name}"
@@ -66,7 +96,13 @@ class DealForm(forms.Form):
         required=False,
         help_text=_("Left empty, the deal takes the customer's channel."),
     )
-    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    product = ProductChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    contact = forms.ModelChoiceField(
+        label=_("Contact"),
+        queryset=Contact.objects.none(),
+        required=False,
+        help_text=_("The person at the customer the deal is with."),
+    )
 
     def __init__(self, *args, user, deal: Deal | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,11 +117,36 @@ class DealForm(forms.Form):
         products = Product.objects.visible_to(user)
         keep = Q(pk=deal.product_id) if deal is not None and deal.product_id else Q(pk__in=[])
         self.fields["product"].queryset = products.filter(Q(active=True) | keep)
+        self.fields["product"].widget.attrs["data-fills-amount"] = "id_amount"
+        self._offer_contacts(user, deal)
         offer_owners(self, user)
         self.fields["amount"].widget.attrs.update({"step": "0.01", "min": "0"})
         autofocus_first(self)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    def _offer_contacts(self, user, deal: Deal | None) -> None:
+        """Any visible contact is accepted (then checked against the customer); the select lists
+        those of the chosen customer, and choosing another customer reloads them (htmx)."""
+        contacts = Contact.objects.visible_to(user)
+        if deal is not None and deal.contact_id:
+            contacts = contacts | Contact.objects.filter(pk=deal.contact_id)
+        field = self.fields["contact"]
+        field.queryset = contacts.select_related("customer").order_by("name", "pk")
+        chosen = self["customer"].value()
+        chosen = str(chosen or "")
+        # Only an id a database integer can hold; anything else shows no contacts (and fails validation).
+        known = chosen.isdigit() and int(chosen) <= MAX_ID
+        shown = field.queryset.filter(customer=int(chosen)) if known else Contact.objects.none()
+        field.widget.choices = [("", field.empty_label)] + [(c.pk, c.name) for c in shown]
+        self.fields["customer"].widget.attrs.update(
+            {
+                "hx-get": reverse("customers:contact_options"),
+                "hx-trigger": "change",
+                "hx-target": "#id_contact",
+                "hx-swap": "innerHTML",
+            }
+        )
 
     def clean_title(self) -> str:
         return " ".join(self.cleaned_data["title"].split())
@@ -98,6 +159,8 @@ class DealForm(forms.Form):
         opened, close = data.get("opened_on"), data.get("expected_close")
         if opened and close and close < opened:
             self.add_error("expected_close", _("The expected close cannot be before the deal opened."))
+        if error := contact_customer_error(data.get("contact"), data.get("customer")):
+            self.add_error("contact", error)
         return data
 
     def chosen_owner(self):
@@ -112,6 +175,7 @@ class DealForm(forms.Form):
             Row(Column("title", css_class="col-md-7"), customer),
             *rows,
             _thirds(*[n for n in ("owner", "channel", "product") if n in self.fields]),
+            Row(Column("contact", css_class="col-md-5")),
             *hidden,
         )
 
@@ -152,7 +216,7 @@ class DealEditForm(DealForm):
     @staticmethod
     def initial_for(deal: Deal) -> dict:
         initial = {
-            name: getattr(deal, f"{name}_id" if name in ("customer", "owner", "product") else name)
+            name: getattr(deal, f"{name}_id" if name in ("customer", "owner", "product", "contact") else name)
             for name in EDITABLE
         }
         return {**initial, "version": deal.version, "original": sign_values(deal)}
@@ -230,6 +294,73 @@ class LostForm(LostReasonForm):
     """The reason and the version the user saw, from the deal's page."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class PickedDealsField(forms.Field):
+    """The ticked rows of the deal list, each ``<id>:<version>`` (the copy the user saw)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list:
+        picked = {}
+        for text in value or ():
+            pk, _sep, version = str(text).partition(":")
+            if not (pk.isdigit() and version.isdigit() and len(pk) < 19 and len(version) < 10):
+                raise forms.ValidationError(_("The selection was damaged; reload the list."))
+            picked.setdefault(int(pk), Picked(int(pk), int(version)))
+        if len(picked) > MAX_DEALS:
+            raise forms.ValidationError(
+                _("Select at most %(n)s deals at a time.") % {"n": MAX_DEALS}, code="max"
+            )
+        return list(picked.values())
+
+    def validate(self, value) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(_("Select at least one deal."), code="required")
+
+
+class DealBatchForm(forms.Form):
+    """What the deal list's action bar sends: the ticked deals, the action and what it needs."""
+
+    ACTIONS = (
+        ("move", _("Move to stage")),
+        ("won", _("Mark won")),
+        ("lost", _("Mark lost")),
+        ("reassign", _("Reassign")),
+    )
+
+    deals = PickedDealsField()
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    stage = forms.ModelChoiceField(
+        label=_("Stage"), queryset=Stage.objects.all(), to_field_name="key", required=False
+    )
+    owner = OwnerChoiceField(label=_("Owner"), queryset=Customer.objects.none(), required=False)
+    reason = forms.CharField(label=_("Why was it lost?"), max_length=2000, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        offer_owners(self, user)
+        if "owner" in self.fields:
+            self.fields["owner"].required = False
+        self.fields["action"].choices = [
+            (k, v) for k, v in self.ACTIONS if k != "reassign" or "owner" in self.fields
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        action = data.get("action")
+        needs = {"move": "stage", "reassign": "owner", "lost": "reason"}.get(action)
+        if needs == "reason":
+            data["reason"] = " ".join((data.get("reason") or "").split())
+        if needs and not data.get(needs) and not self.has_error(needs):
+            message = {
+                "stage": _("Choose the stage to move the deals to."),
+                "owner": _("Choose who takes the deals over."),
+                "reason": _("Say why the deals were lost."),
+            }[needs]
+            self.add_error(needs, message)
+        return data
 
 
 class ProbabilityForm(forms.Form):
@@ -310,6 +441,16 @@ class ActivityForm(forms.ModelForm):
                 Customer.objects.visible_to(self.user).only("pk", "name").order_by("name", "pk")
             )
             limit_choices(self, "customer", "customers:customer_options")
+            if "deal" in self.fields:
+                # Choosing a customer reloads the deal select with that customer's open deals.
+                self.fields["customer"].widget.attrs.update(
+                    {
+                        "hx-get": reverse("sales:deal_options"),
+                        "hx-trigger": "change",
+                        "hx-target": "#" + self["deal"].auto_id,
+                        "hx-swap": "innerHTML",
+                    }
+                )
 
     def _layout(self, compact: bool) -> Layout:
         if compact:
@@ -319,8 +460,11 @@ class ActivityForm(forms.ModelForm):
             Row(Column("kind", css_class="col-md-3"), Column("subject", css_class="col-md-9")),
             Row(
                 *[
-                    Column(n, picker_search(n, url), css_class="col-md-6")
-                    for n, url in (("deal", "sales:deal_options"), ("customer", "customers:customer_options"))
+                    Column(n, picker_search(n, url, also=also), css_class="col-md-6")
+                    for n, url, also in (
+                        ("deal", "sales:deal_options", "#id_customer" if "customer" in self.fields else ""),
+                        ("customer", "customers:customer_options", ""),
+                    )
                     if n in self.fields
                 ]
             ),

@@ -16,7 +16,7 @@ class TimelineEntry:
     item: object
 
 
-def _activity_time(activity: Activity) -> datetime.datetime:
+def activity_time(activity: Activity) -> datetime.datetime:
     return activity.done_at or activity.due_at or activity.created_at
 
 
@@ -25,7 +25,7 @@ def deal_timeline(deal: Deal) -> list[TimelineEntry]:
     moves = StageChange.objects.filter(deal=deal).select_related("from_stage", "to_stage", "changed_by")
     activities = Activity.objects.filter(deal=deal).select_related("owner")
     entries = [TimelineEntry(m.changed_at, "stage", m) for m in moves]
-    entries += [TimelineEntry(_activity_time(a), "activity", a) for a in activities]
+    entries += [TimelineEntry(activity_time(a), "activity", a) for a in activities]
     return sorted(entries, key=lambda e: e.when, reverse=True)
 
 
@@ -40,5 +40,5 @@ def customer_timeline(customer: Customer, *, user, limit: int = 100) -> list[Tim
         .select_related("owner", "deal")
         .order_by("-created_at", "-pk")[:limit]
     )
-    entries = [TimelineEntry(_activity_time(a), "activity", a) for a in activities]
+    entries = [TimelineEntry(activity_time(a), "activity", a) for a in activities]
     return sorted(entries, key=lambda e: e.when, reverse=True)

@@ -1,7 +1,18 @@
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from sales.views import activities, board, customers, dashboard, deals, home, plans, records
+from sales.views import (
+    activities,
+    board,
+    contacts,
+    customers,
+    dashboard,
+    deal_batch,
+    deals,
+    home,
+    plans,
+    records,
+)
 
 app_name = "sales"
 
@@ -17,9 +28,11 @@ urlpatterns = [
     path("customers/", require_safe(customers.customer_list), name="customer_list"),
     path("customers/<int:pk>/", require_safe(customers.customer_detail), name="customer_detail"),
     path("customers/<int:pk>/contacts/", customers.contact_create, name="contact_create"),
+    path("customers/contacts/<int:pk>/", require_safe(contacts.contact_detail), name="contact_detail"),
     path("customers/<int:pk>/activities/", customers.customer_log_activity, name="customer_log_activity"),
     path("deals/", require_safe(deals.deal_list), name="deal_list"),
     path("deals/new/", deals.deal_create, name="deal_create"),
+    path("deals/batch/", deal_batch.deal_batch, name="deal_batch"),
     path("deals/options/", require_safe(deals.deal_options), name="deal_options"),
     path("deals/<int:pk>/", require_safe(deals.deal_detail), name="deal_detail"),
     path("deals/<int:pk>/edit/", deals.deal_edit, name="deal_edit"),

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.models import Contact
 from dataio.imports.base import KindImporter
 from dataio.imports.engine import Row
 from dataio.imports.report import Problem
@@ -57,6 +58,7 @@ class DealValues:
     channel: str
     product: object
     external_id: str | None
+    contact: object = None
 
 
 @dataclass
@@ -94,7 +96,7 @@ def build_new_deal(v: DealValues, book: StageBook, *, by) -> NewDeal:
         external_id=v.external_id,
         version=1,
     )
-    _link(deal, customer=v.customer, owner=v.owner, product=v.product)
+    _link(deal, customer=v.customer, owner=v.owner, product=v.product, contact=v.contact)
     changes = [_change(deal, None, start_of_day(v.opened_on), by)]
     record = None
     if v.status == Deal.Status.WON:
@@ -151,6 +153,7 @@ class DealImporter(KindImporter):
         super().__init__(ctx, report)
         self.book = StageBook(ctx.mapping.lost_stage)
         self._users: dict[int, object] | None = None
+        self._contacts: dict[int, list[Contact]] = {}
 
     def user(self, pk: int):
         if self._users is None:
@@ -189,6 +192,7 @@ class DealImporter(KindImporter):
         lost_reason = row.mapped_value("lost_reason") or ""
         product = row.mapped_value("product")
         channel = row.mapped_value("channel")
+        contact = self.contact(row, customer)
         if status is None or row.problems:
             return None
         if status == Deal.Status.OPEN:
@@ -223,6 +227,7 @@ class DealImporter(KindImporter):
             channel=channel if channel is not None else (getattr(customer, "channel", "") or ""),
             product=product,
             external_id=ext,
+            contact=contact,
         )
 
     def missing_open_date(
@@ -253,6 +258,31 @@ class DealImporter(KindImporter):
             warning = _("No open date: opened on %(d)s until a stage-history import gives its first stage.")
             self.report.warnings.append(Problem(row.number, row.column("opened_on"), warning % {"d": day}))
         return day
+
+    def contact(self, row: Row, customer):
+        """The row's contact among the customer's, by email or else by name (case aside)."""
+        text = row.mapped_value("contact")
+        if not text or customer is None:
+            return None
+        if customer.pk is None:
+            contacts = []
+        elif customer.pk not in self._contacts:
+            self._contacts[customer.pk] = list(Contact.objects.filter(customer_id=customer.pk))
+            contacts = self._contacts[customer.pk]
+        else:
+            contacts = self._contacts[customer.pk]
+        folded = text.casefold()
+        found = [c for c in contacts if c.email and c.email.casefold() == folded]
+        found = found or [c for c in contacts if c.name.casefold() == folded]
+        if len(found) != 1:
+            message = (
+                _("%(customer)s has several contacts named “%(t)s”; give the email.")
+                if found
+                else _("%(customer)s has no contact “%(t)s”.")
+            )
+            row.fail("contact", message % {"customer": customer.name, "t": text})
+            return None
+        return found[0]
 
     def deal_owner(self, row: Row, customer):
         """The row's owner, by default the customer's (or the importing user's)."""
@@ -353,7 +383,7 @@ class DealImporter(KindImporter):
         mapped = self.ctx.mapping.fields
         up = DealUpdate(deal, v)
         wanted = {"title": v.title, "customer": v.customer, "owner": v.owner, "amount": v.amount}
-        for name in ("expected_close", "channel", "product", "opened_on"):
+        for name in ("expected_close", "channel", "product", "opened_on", "contact"):
             if name in mapped:
                 wanted[name] = getattr(v, name)
         if v.status == Deal.Status.LOST:

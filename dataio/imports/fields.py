@@ -155,6 +155,13 @@ FIELDS: dict[str, tuple[FieldDef, ...]] = {
         ),
         FieldDef("channel", _("Channel"), max_length=100, aliases=("channel", "source", "lead source")),
         _product(),
+        FieldDef(
+            "contact",
+            _("Contact"),
+            max_length=254,
+            aliases=("contact", "contact name", "contact email", "contact person"),
+            help=_("One of the customer's contacts, by email or name."),
+        ),
     ),
     "sales": (
         _ext(),

@@ -14,7 +14,16 @@ from customers.models import Contact, Customer
 from people.models import Team
 from people.names import display_name
 from people.visibility import is_admin, visible_owners
-from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, deal_customer_error
+from sales.models import (
+    Activity,
+    Deal,
+    Product,
+    SalesPlan,
+    SalesRecord,
+    Stage,
+    contact_customer_error,
+    deal_customer_error,
+)
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,30}")
 
@@ -145,6 +154,7 @@ class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
     stage = serializers.SlugRelatedField(slug_field="key", read_only=True)
     stage_name = serializers.CharField(source="stage.name", read_only=True)
     product_name = serializers.CharField(source="product.name", read_only=True, default=None)
+    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
     weighted_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
@@ -171,6 +181,8 @@ class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
             "channel",
             "product",
             "product_name",
+            "contact",
+            "contact_name",
             "external_id",
             "version",
             "created_at",
@@ -200,6 +212,9 @@ class DealCreateSerializer(serializers.ModelSerializer):
     )
     probability = _probability(_("Set to override the stage's default probability."))
     product = VisibleRelatedField(Product, required=False, allow_null=True)
+    contact = VisibleRelatedField(
+        Contact, required=False, allow_null=True, help_text=_("One of the customer's contacts.")
+    )
 
     class Meta:
         model = Deal
@@ -214,6 +229,7 @@ class DealCreateSerializer(serializers.ModelSerializer):
             "expected_close",
             "channel",
             "product",
+            "contact",
             "external_id",
         ]
         extra_kwargs = {"external_id": _unique_external_id(Deal)}
@@ -227,6 +243,9 @@ class DealCreateSerializer(serializers.ModelSerializer):
             )
         return stage
 
+    def validate(self, attrs: dict) -> dict:
+        return _contact_of_customer(self, attrs)
+
 
 class DealEditSerializer(serializers.ModelSerializer):
     """An edit of the deal's own fields, made from the copy at ``version``."""
@@ -239,6 +258,9 @@ class DealEditSerializer(serializers.ModelSerializer):
     customer = VisibleRelatedField(Customer)
     owner = VisibleOwnerField()
     product = VisibleRelatedField(Product, required=False, allow_null=True)
+    contact = VisibleRelatedField(
+        Contact, required=False, allow_null=True, help_text=_("One of the customer's contacts.")
+    )
     probability = _probability(
         _("A number overrides the stage's default probability; null goes back to the default.")
     )
@@ -256,13 +278,23 @@ class DealEditSerializer(serializers.ModelSerializer):
             "expected_close",
             "channel",
             "product",
+            "contact",
         ]
 
     def validate(self, attrs: dict) -> dict:
         # A partial update skips "required"; without the version an edit could overwrite blindly.
         if "version" not in attrs:
             raise serializers.ValidationError({"version": _("This field is required.")})
-        return attrs
+        return _contact_of_customer(self, attrs)
+
+
+def _contact_of_customer(serializer: serializers.ModelSerializer, attrs: dict) -> dict:
+    """The deal's contact (sent, else kept) must work at its customer (sent, else kept)."""
+    contact = attrs.get("contact", getattr(serializer.instance, "contact", None))
+    customer = attrs.get("customer", getattr(serializer.instance, "customer", None))
+    if error := contact_customer_error(contact, customer):
+        raise serializers.ValidationError({"contact": error})
+    return attrs
 
 
 class DealMoveSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@ from sales.models.deals import Deal, DealError, StageChange, StaleEdit
 from sales.models.pipeline_settings import PipelineSettings
 from sales.models.plans import SalesPlan
 from sales.models.recommendations import CustomerSuggestion, RecommendationRow
-from sales.models.records import Activity, SalesRecord, deal_customer_error
+from sales.models.records import Activity, SalesRecord, contact_customer_error, deal_customer_error
 
 __all__ = [
     "Activity",
@@ -18,5 +18,6 @@ __all__ = [
     "Stage",
     "StageChange",
     "StaleEdit",
+    "contact_customer_error",
     "deal_customer_error",
 ]

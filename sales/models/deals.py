@@ -51,7 +51,7 @@ class DealQuerySet(models.QuerySet):
 
     def for_display(self) -> "DealQuerySet":
         """With what a deal's page, card and API answer show beside it, in the same query."""
-        return self.select_related("customer", "owner", "stage", "product")
+        return self.select_related("customer", "owner", "stage", "product", "contact")
 
     def search(self, text: str) -> "DealQuerySet":
         text = text.strip()
@@ -104,6 +104,15 @@ class Deal(Tracked):
         blank=True,
         related_name="deals",
         verbose_name=_("product"),
+    )
+    # The person at the customer the deal is with; one of the customer's contacts.
+    contact = models.ForeignKey(
+        "customers.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deals",
+        verbose_name=_("contact"),
     )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)

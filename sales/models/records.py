@@ -19,6 +19,13 @@ def deal_customer_error(deal, customer) -> str | None:
     return None
 
 
+def contact_customer_error(contact, customer) -> str | None:
+    """Why a deal cannot name both ``contact`` and ``customer`` (another customer's contact), or None."""
+    if contact is not None and customer is not None and contact.customer_id != customer.pk:
+        return _("The contact works at another customer.")
+    return None
+
+
 class SalesRecordQuerySet(models.QuerySet):
     def visible_to(self, user) -> "SalesRecordQuerySet":
         return self.filter(owner_filter(user))

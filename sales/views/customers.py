@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from crm.filters import distinct_values
 from crm.htmx import wants_fragment
 from crm.shortcuts import get_visible_or_404
 from customers.forms import ContactForm
@@ -48,6 +49,17 @@ BAR = ("q", "region", "channel", "industry", "kind", "owner", "team")
 CHIPS = ("has_need",)
 
 
+# The bar's text filters that offer the values present among the customers the user can see.
+SUGGESTED = {"region": "region", "channel": "channel", "industry": "industry"}
+
+
+def _suggest(request: HttpRequest, bar):
+    if wants_fragment(request):
+        return bar  # the table alone has no bar
+    values = distinct_values(request, Customer.objects.visible_to(request.user), SUGGESTED)
+    return CustomerFilterSet.suggest(bar, values)
+
+
 def _columns(sort: str, show_owner: bool) -> list[dict]:
     return sort_columns(COLUMNS, sort, show_owner=show_owner)
 
@@ -77,7 +89,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "customers": rows,
         "filters": filters,
         "owners": owners,
-        "bar": filters.owner_team_bar(BAR, owners=owners, teams=teams),
+        "bar": _suggest(request, filters.owner_team_bar(BAR, owners=owners, teams=teams)),
         "columns": _columns(filters.applied.get("sort", ""), assign),
         "show_owner": assign,
         "filtered": any(k != "sort" for k in filters.applied),

@@ -87,7 +87,8 @@ def _columns(sort: str, show_owner: bool) -> list[dict]:
 @login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
     user = request.user
-    filters = DealFilterSet(request.GET, Deal.objects.visible_to(user), stages=list(Stage.objects.all()))
+    stages = list(Stage.objects.all())
+    filters = DealFilterSet(request.GET, Deal.objects.visible_to(user), stages=stages)
     # Open, won and lost amounts are different things; the line above the list sums each apart.
     totals = filters.qs.aggregate(
         count=Count("pk"),
@@ -115,6 +116,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
         "filtered": any(k != "sort" for k in filters.applied),
         "hidden_filters": hidden_filters(request, filters, CHIPS),
+        "stages": stages,
     }
     template = "sales/partials/deal_table.html" if wants_fragment(request) else "sales/deal_list.html"
     return render(request, template, context)
@@ -272,6 +274,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
                 expected_close=data.get("expected_close"),
                 channel=data.get("channel", ""),
                 product=data.get("product"),
+                contact=data.get("contact"),
             )
         except DealError as exc:
             form.add_error(None, str(exc))
@@ -360,9 +363,13 @@ def _stale(request: HttpRequest, form: DealEditForm, original: dict, current: De
 
 @login_required
 def deal_options(request: HttpRequest) -> HttpResponse:
-    """The ``<option>``s of the visible open deals matching ``?deal_q=`` (the activity form's picker)."""
+    """The ``<option>``s of the visible open deals matching ``?deal_q=`` (the activity form's picker),
+    of the customer ``?customer=`` only when given (the activity form's customer select asks so)."""
     text = request.GET.get("deal_q", "").replace("\x00", "")[:200]
     qs = Deal.objects.visible_to(request.user).open().search(text).select_related("customer")
+    customer = request.GET.get("customer", "")
+    if customer.isdigit() and len(customer) < 19:
+        qs = qs.filter(customer_id=int(customer))
     rows = list(qs.order_by("title", "pk")[: PICKER_LIMIT + 1])
     options = [(d.pk, f"{d.title} · {d.customer.name}") for d in rows[:PICKER_LIMIT]]
     context = {"options": options, "more": len(rows) > PICKER_LIMIT}

@@ -6,6 +6,7 @@ from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from crm.filters import distinct_values
 from crm.htmx import wants_fragment
 from people.names import display_name
 from people.visibility import visible_people
@@ -18,6 +19,9 @@ PAGE_SIZE = 50
 BAR = ("q", "start", "end", "owner", "region", "channel", "category")
 # Filters without a control on the list (they arrive from the dashboard's links), shown as chips.
 CHIPS = ("product", "customer")
+
+# The bar's text filters that offer the values present among the records the user can see.
+SUGGESTED = {"region": "customer__region", "channel": "customer__channel", "category": "product__category"}
 
 
 def _owner_choices(user) -> list:
@@ -40,8 +44,12 @@ def salesrecord_list(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     owners = _owner_choices(request.user)
     shown = [n for n in BAR if n != "owner" or owners]
+    bar = filters.bar(shown, owner=[(u.pk, display_name(u)) for u in owners])
+    if not wants_fragment(request):
+        values = distinct_values(request, SalesRecord.objects.visible_to(request.user), SUGGESTED)
+        bar = filters.suggest(bar, values)
     context = {
-        "bar": filters.bar(shown, owner=[(u.pk, display_name(u)) for u in owners]),
+        "bar": bar,
         "page": page,
         "records": list(page.object_list),
         "totals": totals,

@@ -236,8 +236,9 @@ def _customers_with_everything(rep, n: int) -> Customer:
 def test_the_list_runs_a_fixed_number_of_queries(rep_client, rep, n, django_assert_num_queries):
     _customers_with_everything(rep, n)
     # session, user, COUNT for the paginator, the page of customers with their owners, the open-deal
-    # counts of that page, manager check (groups, managed teams).
-    with django_assert_num_queries(7):
+    # counts of that page, the region, channel and industry values the bar offers (one query),
+    # manager check (groups, managed teams).
+    with django_assert_num_queries(8):
         response = rep_client.get(LIST)
     rows = response.context["customers"]
     assert len(rows) == n + 1

@@ -64,7 +64,7 @@ def test_the_list_runs_a_fixed_number_of_queries(rep_client, rep, django_assert_
     customer = CustomerFactory(owner=rep)
     SalesRecordFactory.create_batch(rows, owner=rep, customer=customer, product=ProductFactory())
     # session, user, totals (sum and count), the page of records with customer, owner and product,
-    # the visible owners for the owner filter, and the manager check of the navigation bar (groups,
-    # then managed teams)
-    with django_assert_num_queries(7):
+    # the visible owners for the owner filter, the region, channel and category values the bar
+    # offers (one query), and the manager check of the navigation bar (groups, then managed teams)
+    with django_assert_num_queries(8):
         rep_client.get("/sales-records/")
