@@ -76,10 +76,10 @@ def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(liv
             page.locator(f"{selector} input[name=activity_ratio]").press("Enter")
             page.locator(f"{selector}[data-planned] [data-revenue]").wait_for()
             shown = page.locator(f"{selector} [data-revenue]").inner_text()
-            assert shown.replace(",", "") == f"{quota}.00"
+            assert shown == f"${int(quota):,}.00"
     # The totals follow each save.
     total = page.locator(f"#plan-total-rep-{reps[1].pk} [data-revenue]").inner_text()
-    assert total.replace(",", "") == "33300.00"
+    assert total == "$33,300.00"
 
     page.get_by_role("button", name="Copy forward").click()
     page.wait_for_url(f"**quarter={after.quarter}**")
@@ -87,7 +87,7 @@ def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(liv
     for r, rep in enumerate(reps):
         for m, period in enumerate(after.periods):
             shown = page.locator(f"{cell_id(rep, period)} [data-revenue]").inner_text()
-            assert shown.replace(",", "") == f"{10000 + 1000 * r + 100 * m}.00"
+            assert shown == f"${10000 + 1000 * r + 100 * m:,}.00"
     copied = SalesPlan.objects.get(rep=reps[1], period_start=after.periods[2].start)
     assert (copied.revenue_quota, copied.activities_quota) == (Decimal("11200.00"), 22)
 
