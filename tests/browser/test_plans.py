@@ -12,7 +12,7 @@ from django.utils import timezone
 from sales.management.commands.seed_demo import DEMO_PASSWORD
 from sales.models import SalesPlan
 from sales.planning import MONTH, Window, window_from
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, sync_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -68,6 +68,9 @@ def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(liv
             selector = cell_id(rep, period)
             if page.locator(f"{selector} form").count() == 0:
                 page.locator(f"{selector} button").click()
+            # The opened form takes the focus (htmx settles autofocus a moment after the swap);
+            # typing before that could land in the wrong field.
+            sync_api.expect(page.locator(f"{selector} input[name=revenue_quota]")).to_be_focused()
             quota = str(10000 + 1000 * r + 100 * m)
             page.locator(f"{selector} input[name=revenue_quota]").fill(quota)
             page.locator(f"{selector} input[name=activities_quota]").fill(str(20 + m))
