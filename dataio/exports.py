@@ -192,10 +192,11 @@ DEAL_COLUMNS = [
     Column(_("Closed on"), lambda d: d.closed_on, Kind.DATE),
     Column(_("Channel"), lambda d: d.channel),
     Column(_("Product"), lambda d: d.product.name if d.product_id else None),
-    Column(_("Lost reason"), lambda d: d.lost_reason),
+    Column(_("Lost reason"), lambda d: d.lost_reason.name if d.lost_reason_id else None),
+    Column(_("Lost note"), lambda d: d.lost_note),
     Column(_("External ID"), lambda d: d.external_id),
 ]
-DEAL_RELATED = ("customer", "owner", "stage", "product")
+DEAL_RELATED = ("customer", "owner", "stage", "product", "lost_reason")
 
 SALES_RECORD_COLUMNS = [
     Column(_("ID"), lambda r: r.pk, Kind.NUMBER),

@@ -1,4 +1,4 @@
-from sales.models.catalog import Product, Stage
+from sales.models.catalog import LostReason, Product, Stage
 from sales.models.deals import Deal, DealError, StageChange, StaleEdit
 from sales.models.plans import SalesPlan
 from sales.models.recommendations import CustomerSuggestion, RecommendationRow
@@ -9,6 +9,7 @@ __all__ = [
     "CustomerSuggestion",
     "Deal",
     "DealError",
+    "LostReason",
     "Product",
     "RecommendationRow",
     "SalesPlan",
