@@ -435,6 +435,9 @@ class SalesRecordSerializer(OwnerNameMixin, serializers.ModelSerializer):
         ]
         extra_kwargs = {"external_id": _unique_external_id(SalesRecord)}
         read_only_fields = ["reverses", "reversed_on", "created_at"]
+        # The one-sale-in-force rule is checked in ``validate`` (a reversed sale does not count); the
+        # validator DRF derives from the conditional constraint would make ``deal`` required.
+        validators = []
 
     def validate(self, attrs: dict) -> dict:
         record = self.instance

@@ -193,7 +193,8 @@ def _totals(columns: list[Column]) -> dict:
 @login_required
 def pipeline(request: HttpRequest) -> HttpResponse:
     # Queries: session, user, role (is_manager: one or two), owner choices (managers and admins),
-    # stages, the grouped header aggregate, then the first page of each column (one per column).
+    # stages, the grouped header aggregate, the first page of each column (one per column), and the
+    # active lost reasons (the lost zone's list).
     today = timezone.localdate()
     choices = _owner_choices(request.user)
     owner_id = _positive_int(request.GET.get("owner")) if choices else None

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from sales.models import Activity, Deal, SalesRecord, StageChange
 from tests.browser.conftest import sign_in
-from tests.factories import CustomerFactory, DealFactory, ManagerFactory, RepFactory, TeamFactory
+from tests.factories import CustomerFactory, DealFactory, ManagerFactory, RepFactory, TeamFactory, lost_reason
 from tests.sales.test_board import bulk_deals
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -120,7 +120,7 @@ def test_a_refused_drop_puts_the_card_back_and_says_why(live_server, page, peopl
     sign_in(page, "alice")
     page.goto("/pipeline/")
     # Someone loses the deal in another tab after the board was drawn.
-    Deal.objects.get(pk=deal.pk).mark_lost("Budget cut", by=rep)
+    Deal.objects.get(pk=deal.pk).mark_lost(lost_reason(), note="Budget cut", by=rep)
     drag(page, page.locator(f"#deal-card-{deal.pk}"), page.locator("#board-cards-choose"))
     page.locator("#board-alert .alert").wait_for()
     assert "A lost deal cannot move between stages." in page.locator("#board-alert").inner_text()
