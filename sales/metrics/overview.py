@@ -20,12 +20,14 @@ from sales.metrics.pipeline import (
     DealSummary,
     Forecast,
     FunnelStep,
+    LostReasonRow,
     MonthlySeries,
     SalesCycle,
     StageTime,
     attainment,
     deals_by_owner,
     forecast,
+    lost_by_reason,
     sales_cycle,
     stage_flow,
     summarize_deals,
@@ -51,10 +53,11 @@ class Overview:
     risk: RiskCounts
     risk_rows: tuple[RiskRow, ...]
     leaders: tuple[LeaderRow, ...]
+    lost_reasons: tuple[LostReasonRow, ...]
 
 
 def overview(sources: Sources, scope: Scope, *, today: datetime.date, stale_days: int) -> Overview:
-    """Twelve queries, whatever the number of deals: the widgets share their grouped queries."""
+    """Thirteen queries, whatever the number of deals: the widgets share their grouped queries."""
     has_data = sources.deals.exists() or sources.customers.exists()
     stages = list(sources.stages)
     plans = candidate_plans(sources.plans, scope)
@@ -79,4 +82,5 @@ def overview(sources: Sources, scope: Scope, *, today: datetime.date, stale_days
         risk=count_risks(by_owner),
         risk_rows=risk_list(sources, scope, today=today, stale_days=stale_days),
         leaders=rank_reps(by_owner, activities, rep_plans(plans, scope)),
+        lost_reasons=lost_by_reason(sources, scope),
     )

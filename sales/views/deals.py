@@ -76,6 +76,7 @@ CHIPS = (
     "closed_from",
     "closed_to",
     "reached",
+    "lost_reason",
 )
 
 
@@ -90,6 +91,9 @@ def _hidden_filters(request: HttpRequest, filters: DealFilterSet) -> list[dict]:
         rest.pop(name, None)
         rest.pop("page", None)
         shown = f"#{text}" if name == "customer" else text
+        if name == "lost_reason":
+            reason = LostReason.objects.filter(pk=value).first()
+            shown = reason.display_name if reason is not None else f"#{text}"
         chips.append(
             {
                 "name": name,
