@@ -378,22 +378,24 @@ def stage_flow(
     """The funnel and the time in each stage, over the deals opened in the period, in one query.
 
     Reached: deals with a ledger row into the stage. A stay starts with a row of the deal's ledger
-    and ends with the next one (a move, or the loss); stays not ended yet are left out. A window
-    function pairs each row with the one before it; conditional aggregates read the pairs per stage.
+    and ends with the next one (a move, or the loss); stays not ended yet are left out, and so is the
+    time a lost deal spent lost before it was reopened. A window function pairs each row with the one
+    before it; conditional aggregates read the pairs per stage.
     """
-    entered = Window(
-        Lag("changed_at"), partition_by=[F("deal_id")], order_by=[F("changed_at").asc(), F("pk").asc()]
-    )
+    order = [F("changed_at").asc(), F("pk").asc()]
+    entered = Window(Lag("changed_at"), partition_by=[F("deal_id")], order_by=order)
+    before = Window(Lag("status"), partition_by=[F("deal_id")], order_by=order)
     stay = ExpressionWrapper(F("changed_at") - F("entered"), output_field=DurationField())
     aggregates = {}
     for stage in stages:
+        ended = Q(from_stage=stage.pk) & ~Q(before="lost")
         aggregates[f"reached{stage.pk}"] = Count("deal", distinct=True, filter=Q(to_stage=stage.pk))
-        aggregates[f"stays{stage.pk}"] = Count("entered", filter=Q(from_stage=stage.pk))
-        aggregates[f"mean{stage.pk}"] = Avg(stay, filter=Q(from_stage=stage.pk))
+        aggregates[f"stays{stage.pk}"] = Count("entered", filter=ended)
+        aggregates[f"mean{stage.pk}"] = Avg(stay, filter=ended)
     row = (
         sources.stage_changes.filter(deal_q(scope, "deal__"))
         .filter(deal__opened_on__gte=scope.start, deal__opened_on__lte=scope.end)
-        .annotate(entered=entered)
+        .annotate(entered=entered, before=before)
         .aggregate(**aggregates)
         if stages
         else {}

@@ -167,3 +167,18 @@ def test_the_boards_undo_is_not_for_another_rep(rep, team, other_rep_client):
     url = reverse("sales:board_reopen", args=[deal.pk])
     assert other_rep_client.post(url, {"stage": "lead", "version": deal.version}).status_code == 404
     assert Stage.objects.get(pk=Deal.objects.get(pk=deal.pk).stage_id).key == "buy"
+
+
+def test_the_time_a_lost_deal_spent_lost_is_no_stay_in_its_stage(rep, manager, team):
+    from sales.metrics import time_in_stage
+
+    customer = CustomerFactory(owner=rep)
+    deal = make_deal(rep, customer, "100", at(1, 1), [("understand", at(1, 11))])
+    lose(deal, "No budget", at(1, 21))  # 10 days in Understand
+    deal.reopen(Stage.objects.get(key="understand"), by=rep, at=at(3, 1))  # lost for 39 days
+    deal.move_to(Stage.objects.get(key="choose"), by=rep, at=at(3, 5))  # 4 more days in Understand
+    stages = list(Stage.objects.all())
+    times = {t.key: t for t in time_in_stage(visible_sources(manager), Q1, stages)}
+    # Understand: stays of 10 days (to the loss) and 4 days (after the reopening), not the 39 lost.
+    assert (times["understand"].stays, times["understand"].mean_days) == (2, D("7.0"))
+    assert (times["lead"].stays, times["lead"].mean_days) == (1, D("10.0"))
