@@ -145,3 +145,12 @@ def test_sales_records_show_what_they_reverse(api, won, rep):
     reversal = SalesRecord.objects.reversals().get()
     assert rows[reversal.pk]["reverses"] == reversal.reverses_id
     assert rows[reversal.reverses_id]["reversed_on"] == timezone.localdate().isoformat()
+
+
+def test_the_sales_record_list_marks_the_reversed_sale_and_its_reversal(won, rep, rep_client):
+    from django.urls import reverse
+
+    won.reopen(Stage.objects.get(key="choose"), by=rep)
+    page = rep_client.get(reverse("sales:salesrecord_list")).content.decode()
+    assert "Reversal" in page
+    assert f"reversed {timezone.localdate().isoformat()}" in page
