@@ -154,3 +154,15 @@ def test_the_sales_record_list_marks_the_reversed_sale_and_its_reversal(won, rep
     page = rep_client.get(reverse("sales:salesrecord_list")).content.decode()
     assert "Reversal" in page
     assert f"reversed {timezone.localdate().isoformat()}" in page
+
+
+@pytest.mark.parametrize("extra", [3, 6])
+def test_the_lost_reason_list_runs_a_fixed_number_of_queries(api, extra, django_assert_num_queries):
+    from sales.models import LostReason
+
+    for i in range(extra):
+        LostReason.objects.create(name=f"Reason {i}", order=200 + i)
+    # The page count and the page (force_authenticate: no session or user lookup).
+    with django_assert_num_queries(2):
+        response = api.get("/api/lost-reasons/")
+    assert response.data["count"] == LostReason.objects.active().count()

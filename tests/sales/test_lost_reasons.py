@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from sales.filters.deals import DealFilterSet
 from sales.metrics import Scope, lost_by_reason, visible_sources
@@ -182,3 +183,21 @@ def test_the_time_a_lost_deal_spent_lost_is_no_stay_in_its_stage(rep, manager, t
     # Understand: stays of 10 days (to the loss) and 4 days (after the reopening), not the 39 lost.
     assert (times["understand"].stays, times["understand"].mean_days) == (2, D("7.0"))
     assert (times["lead"].stays, times["lead"].mean_days) == (1, D("10.0"))
+
+
+@pytest.mark.parametrize("n", [5, 10])
+def test_the_boards_undo_runs_a_fixed_number_of_queries(rep, team, rep_client, n, django_assert_num_queries):
+    from tests.sales.test_board import bulk_deals
+
+    bulk_deals(rep, n)
+    bulk_deals(rep, n, stage_key="buy", status=Deal.Status.WON, closed_on=timezone.localdate())
+    deal = DealFactory(customer=CustomerFactory(owner=rep), stage="understand")
+    deal.win(by=rep)
+    url = reverse("sales:board_reopen", args=[deal.pk])
+    # 1 session, 2 user, 3 the deal, 4 the stage, 5 savepoint, 6 the versioned update, 7 its history
+    # row, 8 the stage-change row, 9 the sale in force, 10 the reversing entry, 11 its history row,
+    # 12 the sale's reversed-on date, 13 its history row, 14 release savepoint, 15-16 is_manager,
+    # 17 stages, 18 header aggregate.
+    with django_assert_num_queries(18):
+        response = rep_client.post(url, {"stage": "understand", "version": deal.version})
+    assert response.status_code == 200
