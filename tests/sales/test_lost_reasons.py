@@ -201,3 +201,12 @@ def test_the_boards_undo_runs_a_fixed_number_of_queries(rep, team, rep_client, n
     with django_assert_num_queries(18):
         response = rep_client.post(url, {"stage": "understand", "version": deal.version})
     assert response.status_code == 200
+
+
+def test_chinese_readers_get_the_reasons_and_the_reopening_in_chinese(rep, team, rep_client):
+    deal = DealFactory(owner=rep, customer__owner=rep, stage="choose")
+    page = rep_client.get(reverse("sales:pipeline"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "价格太高" in page and "其他" in page and "确认赢得此商机？" in page
+    deal.win(by=rep)
+    page = rep_client.get(reverse("sales:deal_detail", args=[deal.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "重新打开商机" in page.content.decode()
