@@ -128,3 +128,37 @@ def test_a_won_deal_is_reopened_from_its_page_and_the_period_gives_the_revenue_b
 
     # The won revenue of the period goes back.
     assert won_revenue(page) == "1,000.00"
+
+
+def test_choosing_a_winning_stage_in_a_leads_move_list_asks_first(live_server, page, rep):
+    deal = DealFactory(customer=CustomerFactory(owner=rep), title="Kiosk roll-out")
+    sign_in(page, "alice")
+    page.goto(f"/deals/{deal.pk}/")
+
+    # Moving to an open stage does not ask.
+    page.select_option("#move-stage", "understand")
+    page.get_by_role("button", name="Move", exact=True).click()
+    page.get_by_text("Moved to Understand.").wait_for()
+    assert not page.locator("#win-modal.show").count()
+
+    # "Use" wins the deal: the dialog asks, and Cancel leaves the deal open.
+    page.select_option("#move-stage", "use")
+    page.get_by_role("button", name="Move", exact=True).click()
+    page.locator("#win-modal.show").wait_for()
+    page.get_by_role("button", name="Cancel").click()
+    page.locator("#win-modal.show").wait_for(state="detached")
+    assert Deal.objects.get(pk=deal.pk).status == Deal.Status.OPEN
+
+    page.get_by_role("button", name="Move", exact=True).click()
+    page.locator("#win-modal.show").wait_for()
+    page.get_by_role("button", name="Win the deal").click()
+    page.locator("#deal-panel .stage-track li.current", has_text="Use").wait_for()
+    deal.refresh_from_db()
+    assert (deal.status, deal.stage.key) == (Deal.Status.WON, "use")
+
+    # The undo puts it back where it came from, with its sale reversed.
+    page.get_by_role("button", name="Undo").click()
+    page.get_by_text("Reopened in Understand; its sale is reversed.").wait_for()
+    deal.refresh_from_db()
+    assert (deal.status, deal.stage.key) == (Deal.Status.OPEN, "understand")
+    assert sale_total(deal) == Decimal("0.00")
