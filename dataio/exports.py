@@ -193,10 +193,11 @@ DEAL_COLUMNS = [
     Column(_("Channel"), lambda d: d.channel),
     Column(_("Product"), lambda d: d.product.name if d.product_id else None),
     Column(_("Contact"), lambda d: d.contact.name if d.contact_id else None),
-    Column(_("Lost reason"), lambda d: d.lost_reason),
+    Column(_("Lost reason"), lambda d: d.lost_reason.name if d.lost_reason_id else None),
+    Column(_("Lost note"), lambda d: d.lost_note),
     Column(_("External ID"), lambda d: d.external_id),
 ]
-DEAL_RELATED = ("customer", "owner", "stage", "product", "contact")
+DEAL_RELATED = ("customer", "owner", "stage", "product", "contact", "lost_reason")
 
 SALES_RECORD_COLUMNS = [
     Column(_("ID"), lambda r: r.pk, Kind.NUMBER),

@@ -12,6 +12,7 @@ from sales.models import (
     Activity,
     Deal,
     DealError,
+    LostReason,
     PipelineSettings,
     Product,
     SalesPlan,
@@ -66,6 +67,15 @@ class PipelineSettingsAdmin(HistoryAdminMixin, admin.ModelAdmin):
         obj.pk = 1
         super().save_model(request, obj, form, change)
         forget_pipeline_odds(timezone.localdate())
+
+
+@admin.register(LostReason)
+class LostReasonAdmin(HistoryAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "local_name", "needs_note", "active", "order"]
+    list_editable = ["active", "order"]
+    list_filter = ["active"]
+    search_fields = ["name", "local_name"]
+    ordering = ["order", "name"]
 
 
 @admin.register(Product)
@@ -134,7 +144,7 @@ class DealAdminForm(forms.ModelForm):
             if deal.status == Deal.Status.LOST:
                 self.add_error("stage", _("A lost deal cannot move between stages."))
             elif deal.status == Deal.Status.WON and stage.is_open:
-                self.add_error("stage", _("A won deal cannot go back to an open stage."))
+                self.add_error("stage", _("A won deal cannot go back to an open stage; reopen it instead."))
         return cleaned
 
 
@@ -155,9 +165,17 @@ class DealAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "stage", "owner", "channel", "product__category"]
     search_fields = ["title", "customer__name", "external_id"]
     date_hierarchy = "opened_on"
-    list_select_related = ["customer", "owner", "stage"]
+    list_select_related = ["customer", "owner", "stage", "lost_reason"]
     autocomplete_fields = ["customer", "owner", "product", "contact"]
-    readonly_fields = ["status", "closed_on", "lost_reason", "version", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "closed_on",
+        "lost_reason",
+        "lost_note",
+        "version",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [StageChangeInline, ActivityInline]
 
     def save_model(self, request, obj, form, change) -> None:
@@ -201,8 +219,21 @@ class StageChangeAdmin(ReadOnlyAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
 
 @admin.register(SalesRecord)
 class SalesRecordAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
-    list_display = ["sold_on", "customer", "owner", "amount", "product", "deal"]
+    list_display = ["sold_on", "customer", "owner", "amount", "product", "deal", "reverses", "reversed_on"]
     list_filter = ["owner", "product__category"]
+    readonly_fields = ["reverses", "reversed_on"]
+
+    # A reversed sale and the entry reversing it stay as booked: the periods they are in add up.
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and not obj.in_force:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and not obj.in_force:
+            return False
+        return super().has_delete_permission(request, obj)
+
     search_fields = ["customer__name", "note", "external_id"]
     date_hierarchy = "sold_on"
     list_select_related = ["customer", "owner", "product", "deal"]

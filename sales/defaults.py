@@ -1,4 +1,5 @@
-"""The six stages of the sales process and the two role groups every installation starts with."""
+"""The six stages of the sales process, the two role groups and the lost reasons every installation
+starts with."""
 
 from decimal import Decimal
 
@@ -12,6 +13,16 @@ STAGES = [
     ("maintain", "Maintain", "维护", 6, "after_sale", Decimal("100")),
 ]
 GROUPS = ["Sales reps", "Sales managers"]
+LOST_REASONS = [
+    # name, Chinese name, order, needs a note
+    ("Price too high", "价格太高", 10, False),
+    ("Chose a competitor", "选择了竞争对手", 20, False),
+    ("No budget", "没有预算", 30, False),
+    ("No decision", "迟迟不做决定", 40, False),
+    ("Bad timing", "时机不对", 50, False),
+    ("Product does not fit", "产品不符合需求", 60, False),
+    ("Other", "其他", 100, True),
+]
 
 
 def create_defaults(apps) -> None:
@@ -31,3 +42,12 @@ def create_defaults(apps) -> None:
     Group = apps.get_model("auth", "Group")
     for name in GROUPS:
         Group.objects.get_or_create(name=name)
+
+
+def create_lost_reasons(apps) -> None:
+    """Create the default lost reasons that are missing (admins edit the list afterwards)."""
+    LostReason = apps.get_model("sales", "LostReason")
+    for name, local_name, order, needs_note in LOST_REASONS:
+        LostReason.objects.get_or_create(
+            name=name, defaults={"local_name": local_name, "order": order, "needs_note": needs_note}
+        )

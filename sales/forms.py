@@ -20,7 +20,15 @@ from crm.forms import autofocus_first, limit_choices, picker_search
 from customers.models import Contact, Customer
 from people.forms import OwnerChoiceField, offer_owners
 from sales.deal_batch import MAX_DEALS, Picked
-from sales.models import Activity, Deal, Product, Stage, contact_customer_error, deal_customer_error
+from sales.models import (
+    Activity,
+    Deal,
+    LostReason,
+    Product,
+    Stage,
+    contact_customer_error,
+    deal_customer_error,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -282,12 +290,42 @@ class MoveForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class LostReasonForm(forms.Form):
-    """Why a deal was lost; the board's lost zone sends only this (it always acts on the latest copy)."""
+class LostReasonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: LostReason) -> str:
+        return obj.display_name
 
-    reason = forms.CharField(
-        label=_("Why was it lost?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+
+class LostReasonForm(forms.Form):
+    """Why a deal was lost, from the list; the board's lost zone sends only this (it always acts on
+    the latest copy). A reason such as "Other" needs the note."""
+
+    reason = LostReasonChoiceField(
+        label=_("Why was it lost?"),
+        queryset=LostReason.objects.active(),
+        empty_label=_("Choose a reason"),
+        error_messages={
+            "required": _("Say why the deal was lost."),
+            "invalid_choice": _("Choose one of the reasons in the list."),
+        },
     )
+    note = forms.CharField(
+        label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean_note(self) -> str:
+        return self.cleaned_data["note"].strip()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        reason = data.get("reason")
+        if reason is not None and reason.needs_note and not data.get("note"):
+            self.add_error(
+                "note", _("“%(reason)s” needs a note that says more.") % {"reason": reason.display_name}
+            )
+        return data
+
+    def first_error(self) -> str:
+        return next(iter(self.errors.values()))[0]
 
 
 class LostForm(LostReasonForm):
@@ -361,6 +399,19 @@ class DealBatchForm(forms.Form):
             }[needs]
             self.add_error(needs, message)
         return data
+
+
+class ReopenForm(forms.Form):
+    """Put a won or lost deal back in an open stage, from the copy the user saw."""
+
+    stage = forms.ModelChoiceField(
+        label=_("Back to stage"),
+        queryset=Stage.objects.open(),
+        to_field_name="key",
+        error_messages={"invalid_choice": _("Reopen the deal in an open stage.")},
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 class ProbabilityForm(forms.Form):

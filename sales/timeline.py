@@ -21,8 +21,21 @@ def activity_time(activity: Activity) -> datetime.datetime:
 
 
 def deal_timeline(deal: Deal) -> list[TimelineEntry]:
-    """Stage moves and activities of ``deal``, newest first (two queries)."""
-    moves = StageChange.objects.filter(deal=deal).select_related("from_stage", "to_stage", "changed_by")
+    """Stage moves and activities of ``deal``, newest first (two queries).
+
+    A move that takes a won or lost deal back to open is marked ``reopened``: the ledger row alone
+    cannot tell a lost deal reopened in another stage from a move.
+    """
+    moves = list(
+        StageChange.objects.filter(deal=deal)
+        .select_related("from_stage", "to_stage", "changed_by")
+        .order_by("changed_at", "pk")
+    )
+    previous = None
+    for move in moves:
+        closed_before = previous is not None and previous != Deal.Status.OPEN
+        move.reopened = closed_before and move.status == Deal.Status.OPEN
+        previous = move.status
     activities = Activity.objects.filter(deal=deal).select_related("owner")
     entries = [TimelineEntry(m.changed_at, "stage", m) for m in moves]
     entries += [TimelineEntry(activity_time(a), "activity", a) for a in activities]

@@ -2,7 +2,7 @@ import pytest
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 
-from sales.defaults import create_defaults
+from sales.defaults import create_defaults, create_lost_reasons
 from tests.factories import AdminFactory, ManagerFactory, RepFactory, TeamFactory
 
 
@@ -45,6 +45,7 @@ def _default_stages_and_groups(request):
         return
     request.getfixturevalue("transactional_db" if marker and marker.kwargs.get("transaction") else "db")
     create_defaults(apps)
+    create_lost_reasons(apps)
     # A flush also recreates content types under new ids; forget the ids cached before it.
     ContentType.objects.clear_cache()
 

@@ -10,7 +10,7 @@ from customers.models import Contact, Customer
 from people.models import Team
 from people.visibility import MANAGERS_GROUP, REPS_GROUP
 from sales.actions import create_deal
-from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage
+from sales.models import Activity, Deal, LostReason, Product, SalesPlan, SalesRecord, Stage
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -143,3 +143,8 @@ class SalesPlanFactory(factory.django.DjangoModelFactory):
     scope = SalesPlan.Scope.COMPANY
     target_ratio = Decimal("0.5")
     activity_ratio = Decimal("0.6")
+
+
+def lost_reason(name: str = "Other") -> LostReason:
+    """One of the seeded lost reasons, "Other" (which needs a note) by default."""
+    return LostReason.objects.get(name=name)

@@ -20,6 +20,7 @@ from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
 from people.models import Team
+from sales.models import LostReason
 from tests.factories import ProductFactory
 from tests.test_urls_visibility import OTHER_KWARGS, build, records_of, walk
 
@@ -67,6 +68,7 @@ MATRIX = {
     "sales:board_column": READ_PAGE,
     "sales:board_move": BOARD_POST,
     "sales:board_lost": BOARD_POST,
+    "sales:board_reopen": BOARD_POST,
     "sales:customer_list": READ_PAGE,
     "sales:customer_detail": READ_PAGE,
     "sales:contact_create": POST_ONLY,
@@ -81,6 +83,8 @@ MATRIX = {
     "sales:deal_move": POST_ONLY,
     "sales:deal_won": POST_ONLY,
     "sales:deal_lost": POST_ONLY,
+    # The deal is the rep's: the rep owns it, the manager manages the rep, the admin is an admin.
+    "sales:deal_reopen": POST_ONLY,
     "sales:deal_probability": POST_ONLY,
     "sales:deal_log_activity": POST_ONLY,
     "sales:activity_list": READ_PAGE,
@@ -108,6 +112,7 @@ MATRIX = {
     "api:deal-move": API_VERB,
     "api:deal-won": API_VERB,
     "api:deal-lost": API_VERB,
+    "api:deal-reopen": API_VERB,
     "api:activity-list": API_RW,
     "api:activity-detail": API_READ,
     "api:salesrecord-list": API_RW,
@@ -116,6 +121,8 @@ MATRIX = {
     "api:plan-detail": {"get": ("login", "ok", "ok", "ok"), "post": ("login", "deny", "405", "405")},
     "api:product-list": API_READ,
     "api:product-detail": API_READ,
+    "api:lostreason-list": API_READ,
+    "api:lostreason-detail": API_READ,
     "api:customer-recommendations": API_READ,
     "api:metrics": API_READ,
     "api:token": {"get": ("405", "405", "405", "405"), "post": ("ok", "ok", "ok", "ok")},
@@ -195,6 +202,7 @@ def people(rep, manager, team, admin_user) -> dict:
 def test_each_role_gets_what_its_row_says(name, people):
     route = ROUTES[name]
     ProductFactory(pk=1)
+    LostReason.objects.update_or_create(pk=1, defaults={"name": "Reason one", "active": True})
     url = url_of(route, records_of(people["rep"]))
     wrong = []
     for role in ROLES:

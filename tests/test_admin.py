@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sales.models import Deal, SalesRecord, Stage, StageChange
-from tests.factories import DealFactory, ProductFactory
+from tests.factories import DealFactory, ProductFactory, lost_reason
 
 OUR_MODELS = [m for m in apps.get_models() if m._meta.app_label in {"customers", "sales", "history"}]
 
@@ -91,7 +91,7 @@ def test_a_deal_added_in_admin_enters_the_pipeline(admin_client_, rep):
 
 def test_admin_refuses_moving_a_lost_deal(admin_client_, rep):
     deal = DealFactory(owner=rep, customer__owner=rep)
-    deal.mark_lost("No budget", by=rep)
+    deal.mark_lost(lost_reason(), note="No budget", by=rep)
     url = reverse("admin:sales_deal_change", args=[deal.pk])
     response = admin_client_.post(url, deal_form(deal, stage=Stage.objects.get(key="choose").pk))
     assert response.status_code == 200

@@ -39,6 +39,7 @@ SEGMENT_RECORDS = {
     "teams": "team",
     "products": None,  # the catalogue is shared by everyone who signs in: nothing to hide
     "stages": None,  # the sales process is shared too
+    "lost-reasons": None,  # so is the list of lost reasons
 }
 
 # For ``<name>_id`` / ``<name>_pk`` kwargs: the record each name stands for.

@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from customers.models import Contact, Customer
 from history.models import ChangeLog
 from people.models import Team
-from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, StageChange
+from sales.models import Activity, Deal, LostReason, Product, SalesPlan, SalesRecord, Stage, StageChange
 from tests.factories import (
     ActivityFactory,
     ContactFactory,
@@ -103,6 +103,17 @@ def test_teams_are_visible_to_their_manager_and_members(books, rep, other_rep, m
 def test_the_catalogue_and_stages_are_shared(books, rep, other_rep):
     assert Product.objects.visible_to(rep).count() == Product.objects.visible_to(other_rep).count() == 1
     assert Stage.objects.visible_to(rep).count() == 6
+
+
+def test_the_lost_reasons_are_shared_with_everyone_signed_in(books, rep, other_rep):
+    seeded = LostReason.objects.count()
+    assert seeded >= 7
+    assert (
+        LostReason.objects.visible_to(rep).count()
+        == LostReason.objects.visible_to(other_rep).count()
+        == seeded
+    )
+    assert LostReason.objects.visible_to(AnonymousUser()).count() == 0
 
 
 def test_an_inactive_or_anonymous_user_sees_nothing(books, rep):

@@ -19,7 +19,7 @@ from dataio.imports.base import KindImporter
 from dataio.imports.engine import Row
 from dataio.imports.report import Problem
 from dataio.imports.values import start_of_day
-from sales.models import Deal, SalesRecord, Stage, StageChange
+from sales.models import Deal, LostReason, SalesRecord, Stage, StageChange
 
 
 class StageBook:
@@ -39,6 +39,26 @@ class StageBook:
         self.lost = self.by_text.get(lost_stage.casefold()) if lost_stage else open_stages[-1]
 
 
+class ReasonBook:
+    """The lost reasons, read once per import: a source's reason text names one of them (by its
+    name or Chinese name, in any case), else it becomes the note of "Other"."""
+
+    def __init__(self):
+        self.by_text: dict[str, LostReason] = {}
+        for reason in LostReason.objects.order_by("order", "pk"):
+            self.by_text.setdefault(reason.name.casefold(), reason)
+            if reason.local_name:
+                self.by_text.setdefault(reason.local_name.casefold(), reason)
+        self.other = LostReason.objects.fallback()
+
+    def reason_and_note(self, text: str) -> tuple[LostReason | None, str]:
+        reason = self.by_text.get(text.strip().casefold())
+        if reason is not None:
+            # "Other" named as such still needs a note: the text is all the source says.
+            return reason, text if reason.needs_note else ""
+        return self.other, text
+
+
 @dataclass
 class DealValues:
     """A row's deal as it should be, once converted and checked."""
@@ -54,7 +74,8 @@ class DealValues:
     expected_close: datetime.date | None
     closed_on: datetime.date | None
     stage_entered_on: datetime.date | None
-    lost_reason: str
+    lost_reason: LostReason | None
+    lost_note: str
     channel: str
     product: object
     external_id: str | None
@@ -73,7 +94,7 @@ class DealUpdate:
     deal: Deal
     values: DealValues
     edits: dict = field(default_factory=dict)
-    steps: list[tuple] = field(default_factory=list)  # ("move", stage, at) / ("lost", reason, on) / ...
+    steps: list[tuple] = field(default_factory=list)  # ("move", stage, at) / ("lost", reason, note, on)
 
 
 def build_new_deal(v: DealValues, book: StageBook, *, by) -> NewDeal:
@@ -87,7 +108,8 @@ def build_new_deal(v: DealValues, book: StageBook, *, by) -> NewDeal:
         probability=v.probability if overridden else first.default_probability,
         probability_overridden=overridden,
         status=Deal.Status.OPEN,
-        lost_reason="",
+        lost_reason=None,
+        lost_note="",
         opened_on=v.opened_on,
         expected_close=v.expected_close,
         original_expected_close=v.expected_close,
@@ -113,6 +135,7 @@ def build_new_deal(v: DealValues, book: StageBook, *, by) -> NewDeal:
         if v.status == Deal.Status.LOST:
             deal.status = Deal.Status.LOST
             deal.lost_reason = v.lost_reason
+            deal.lost_note = v.lost_note
             deal.closed_on = v.closed_on
             deal.version += 1
             changes.append(_change(deal, v.stage, start_of_day(v.closed_on), by))
@@ -152,6 +175,7 @@ class DealImporter(KindImporter):
     def __init__(self, ctx, report):
         super().__init__(ctx, report)
         self.book = StageBook(ctx.mapping.lost_stage)
+        self.reasons = ReasonBook()
         self._users: dict[int, object] | None = None
         self._contacts: dict[int, list[Contact]] = {}
 
@@ -200,8 +224,17 @@ class DealImporter(KindImporter):
         elif closed_on is None:
             row.fail("closed_on", _("A closed deal needs the date it closed."))
             return None
+        reason, note = None, ""
         if status == Deal.Status.LOST and not lost_reason:
             row.fail("lost_reason", _("A lost deal needs a reason (map a column or give a default)."))
+        elif status == Deal.Status.LOST:
+            reason, note = self.reasons.reason_and_note(lost_reason)
+            if reason is None:
+                row.fail(
+                    "lost_reason",
+                    _("“%(t)s” is not a lost reason, and no reason takes other text (as “Other” does).")
+                    % {"t": lost_reason},
+                )
         if opened_on is None:
             opened_on = existing.opened_on if existing is not None else None
         if opened_on is None:
@@ -223,7 +256,8 @@ class DealImporter(KindImporter):
             expected_close=expected_close,
             closed_on=closed_on,
             stage_entered_on=entered,
-            lost_reason=lost_reason,
+            lost_reason=reason,
+            lost_note=note,
             channel=channel if channel is not None else (getattr(customer, "channel", "") or ""),
             product=product,
             external_id=ext,
@@ -386,8 +420,9 @@ class DealImporter(KindImporter):
         for name in ("expected_close", "channel", "product", "opened_on", "contact"):
             if name in mapped:
                 wanted[name] = getattr(v, name)
-        if v.status == Deal.Status.LOST:
+        if v.status == Deal.Status.LOST and deal.status == Deal.Status.LOST:
             wanted["lost_reason"] = v.lost_reason
+            wanted["lost_note"] = v.lost_note
         up.edits = self.changed_fields(deal, wanted)
         current = self.book.by_id[deal.stage_id]
         now = timezone.now()
@@ -400,7 +435,7 @@ class DealImporter(KindImporter):
             elif v.stage != current:
                 up.steps.append(("move", v.stage, moved_at))
             if v.status == Deal.Status.LOST:
-                up.steps.append(("lost", v.lost_reason, v.closed_on))
+                up.steps.append(("lost", v.lost_reason, v.lost_note, v.closed_on))
             return up
         if v.status != deal.status:
             row.fail("status" if "status" in mapped else "stage",
@@ -437,4 +472,4 @@ class DealImporter(KindImporter):
             elif step[0] == "move":
                 deal.move_to(step[1], by=by, at=step[2])
             elif step[0] == "lost":
-                deal.mark_lost(step[1], by=by, on=step[2], at=start_of_day(step[2]))
+                deal.mark_lost(step[1], note=step[2], by=by, on=step[3], at=start_of_day(step[3]))

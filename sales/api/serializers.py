@@ -17,6 +17,7 @@ from people.visibility import is_admin, visible_owners
 from sales.models import (
     Activity,
     Deal,
+    LostReason,
     Product,
     SalesPlan,
     SalesRecord,
@@ -155,6 +156,7 @@ class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
     stage_name = serializers.CharField(source="stage.name", read_only=True)
     product_name = serializers.CharField(source="product.name", read_only=True, default=None)
     contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
+    lost_reason_name = serializers.CharField(source="lost_reason.name", read_only=True, default=None)
     weighted_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
@@ -174,6 +176,8 @@ class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
             "probability_overridden",
             "status",
             "lost_reason",
+            "lost_reason_name",
+            "lost_note",
             "opened_on",
             "expected_close",
             "original_expected_close",
@@ -311,10 +315,71 @@ class DealWonSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "description": "The id or the name of an active lost reason (GET /api/lost-reasons/).",
+    }
+)
+class LostReasonField(serializers.Field):
+    """An active lost reason by its id or its name (in any case); anything else is a 400 that lists them."""
+
+    default_error_messages = {
+        "unknown": _("“{value}” is not a lost reason; use one of: {names}."),
+    }
+
+    def to_internal_value(self, data) -> LostReason:
+        reasons = list(LostReason.objects.active())
+        text = str(data).strip()
+        for reason in reasons:
+            names = {reason.name.casefold(), reason.local_name.casefold()}
+            if text == str(reason.pk) or text.casefold() in names:
+                return reason
+        self.fail("unknown", value=text[:100], names=", ".join(r.name for r in reasons))
+
+    def to_representation(self, value: LostReason) -> int:
+        return value.pk
+
+
 class DealLostSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, help_text=_("Why the deal was lost (required)."))
+    reason = LostReasonField(
+        help_text=_("Why the deal was lost: the id or name of an active lost reason (required).")
+    )
+    note = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Says more; required for a reason that needs a note, such as “Other”."),
+    )
     on = serializers.DateField(required=False, help_text=_("The day it was lost; today by default."))
     version = serializers.IntegerField(min_value=1, max_value=MAX_VERSION, required=False)
+
+
+class DealReopenSerializer(serializers.Serializer):
+    stage = StageKeyField(help_text=_("Key of the open stage the deal goes back to, such as choose."))
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_VERSION,
+        help_text=_("The version of the deal the reopening was decided on; a stale version gets 409."),
+    )
+    note = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="", help_text=_("Why it is reopened.")
+    )
+
+    def validate_stage(self, stage: Stage) -> Stage:
+        if not stage.is_open:
+            raise serializers.ValidationError(_("Reopen the deal in an open stage."))
+        return stage
+
+
+class LostReasonSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = LostReason
+        fields = ["id", "name", "local_name", "display_name", "needs_note", "order"]
+        read_only_fields = fields
 
 
 class StaleEditSerializer(serializers.Serializer):
@@ -370,19 +435,7 @@ class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
 class SalesRecordSerializer(OwnerNameMixin, serializers.ModelSerializer):
     customer = VisibleRelatedField(Customer)
     owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
-    # Declaring the field drops the check ModelSerializer derives from the one-to-one; without it a
-    # second sale for a deal reaches the database constraint.
-    deal = VisibleRelatedField(
-        Deal,
-        required=False,
-        allow_null=True,
-        validators=[
-            UniqueValidator(
-                SalesRecord.objects.all(),
-                message=_("This deal already has its sales record; change that record instead."),
-            )
-        ],
-    )
+    deal = VisibleRelatedField(Deal, required=False, allow_null=True)
     product = VisibleRelatedField(Product, required=False, allow_null=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
@@ -399,14 +452,34 @@ class SalesRecordSerializer(OwnerNameMixin, serializers.ModelSerializer):
             "amount",
             "sold_on",
             "note",
+            "reverses",
+            "reversed_on",
             "external_id",
             "created_at",
         ]
         extra_kwargs = {"external_id": _unique_external_id(SalesRecord)}
-        read_only_fields = ["created_at"]
+        read_only_fields = ["reverses", "reversed_on", "created_at"]
+        # The one-sale-in-force rule is checked in ``validate`` (a reversed sale does not count); the
+        # validator DRF derives from the conditional constraint would make ``deal`` required.
+        validators = []
 
     def validate(self, attrs: dict) -> dict:
-        _deal_and_customer(self, attrs)
+        record = self.instance
+        if record is not None and not record.in_force:
+            raise serializers.ValidationError(
+                {"detail": _("A reversed sale and the entry reversing it are kept as they were booked.")}
+            )
+        deal, _customer = _deal_and_customer(self, attrs)
+        # A deal has one sale in force at a time (the database holds it too); a reversed one does not
+        # count, so a deal reopened and won again gets its new sale.
+        if deal is not None:
+            others = SalesRecord.objects.in_force().filter(deal=deal)
+            if record is not None:
+                others = others.exclude(pk=record.pk)
+            if others.exists():
+                raise serializers.ValidationError(
+                    {"deal": _("This deal already has its sales record; change that record instead.")}
+                )
         return attrs
 
 

@@ -29,6 +29,7 @@ router.register("activities", viewsets.ActivityViewSet, basename="activity")
 router.register("sales-records", viewsets.SalesRecordViewSet, basename="salesrecord")
 router.register("plans", viewsets.SalesPlanViewSet, basename="plan")
 router.register("products", viewsets.ProductViewSet, basename="product")
+router.register("lost-reasons", viewsets.LostReasonViewSet, basename="lostreason")
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -23,7 +23,16 @@ from sales.filters.customers import CustomerFilterSet
 from sales.filters.deals import DealFilterSet
 from sales.filters.plans import SalesPlanFilterSet
 from sales.filters.records import SalesRecordFilterSet
-from sales.models import Activity, Deal, DealError, Product, SalesPlan, SalesRecord, StaleEdit
+from sales.models import (
+    Activity,
+    Deal,
+    DealError,
+    LostReason,
+    Product,
+    SalesPlan,
+    SalesRecord,
+    StaleEdit,
+)
 
 
 class Conflict(APIException):
@@ -101,7 +110,10 @@ class ActivityViewSet(VisibleModelViewSet):
     destroy=extend_schema(
         responses={
             204: None,
-            400: OpenApiResponse(serializers.ErrorSerializer, description="The sale of a won deal."),
+            400: OpenApiResponse(
+                serializers.ErrorSerializer,
+                description="The sale of a won deal, a reversed sale or the entry reversing it.",
+            ),
         }
     ),
 )
@@ -115,6 +127,9 @@ class SalesRecordViewSet(VisibleModelViewSet):
         # The record is what the won deal realised: deleting it would leave a won deal with no sale
         # and drop revenue from every report without a trace. Only undoing the win may remove it.
         # The message leaves out the deal: the record's owner need not be the deal's.
+        if not instance.in_force:
+            message = _("A reversed sale and the entry reversing it are kept as they were booked.")
+            raise ValidationError({"detail": message})
         if instance.deal is not None and instance.deal.status == Deal.Status.WON:
             message = _("This is the sale of a won deal; it cannot be deleted while the deal stays won.")
             raise ValidationError({"detail": message})
@@ -127,6 +142,17 @@ class SalesPlanViewSet(VisibleModelViewSet):
     serializer_class = serializers.SalesPlanSerializer
     permission_classes = [*VisibleModelViewSet.permission_classes, PlansAreWrittenByManagers]
     filterset_class = SalesPlanFilterSet
+
+
+class LostReasonViewSet(viewsets.ReadOnlyModelViewSet):
+    """The lost reasons a deal can be lost for (the active ones), to look up ids for the lost action."""
+
+    authentication_classes = API_AUTHENTICATION
+    serializer_class = serializers.LostReasonSerializer
+    pagination_class = CrmPagination
+
+    def get_queryset(self) -> QuerySet:
+        return LostReason.objects.visible_to(self.request.user).active()
 
 
 class ProductViewSet(viewsets.ReadOnlyModelViewSet):
@@ -168,7 +194,7 @@ class DealViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Deals. Stage and status change only through the move, won and lost actions."""
+    """Deals. Stage and status change only through the move, won, lost and reopen actions."""
 
     authentication_classes = API_AUTHENTICATION
     serializer_class = serializers.DealSerializer
@@ -259,8 +285,29 @@ class DealViewSet(
     )
     @action(detail=True, methods=["post"])
     def lost(self, request: Request, *args, **kwargs) -> Response:
-        """Mark the deal lost, with the reason."""
+        """Mark the deal lost, with a reason from the list (and a note, which "Other" needs)."""
+
+        def lose(deal: Deal, data: dict) -> None:
+            deal.mark_lost(data["reason"], note=data["note"], by=request.user, on=data.get("on"))
+
+        return self._verb(serializers.DealLostSerializer, lose)
+
+    @extend_schema(
+        request=serializers.DealReopenSerializer,
+        responses={
+            200: serializers.DealSerializer,
+            **_DEAL_ERRORS,
+            403: OpenApiResponse(
+                serializers.ErrorSerializer,
+                description="Only the deal's owner, their managers and admins may reopen it.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, *args, **kwargs) -> Response:
+        """Put a won or lost deal back in an open stage (400 if it is open). A won deal's sale is
+        reversed by an entry dated today; the sale stays in the period it was booked in."""
         return self._verb(
-            serializers.DealLostSerializer,
-            lambda d, data: d.mark_lost(data["reason"], by=request.user, on=data.get("on")),
+            serializers.DealReopenSerializer,
+            lambda d, data: d.reopen(data["stage"], by=request.user, note=data["note"]),
         )

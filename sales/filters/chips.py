@@ -5,7 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from crm.filters import ListFilterSet
-from sales.models import Product
+from sales.models import LostReason, Product
 
 
 def hidden_filters(request: HttpRequest, filters: ListFilterSet, names: tuple[str, ...]) -> list[dict]:
@@ -22,6 +22,9 @@ def hidden_filters(request: HttpRequest, filters: ListFilterSet, names: tuple[st
         if name == "product":
             # The one product a list is narrowed to, by name: one query, only when it is asked for.
             shown = Product.objects.filter(pk=value).values_list("name", flat=True).first() or f"#{text}"
+        if name == "lost_reason":
+            reason = LostReason.objects.filter(pk=value).first()
+            shown = reason.display_name if reason is not None else f"#{text}"
         rest = request.GET.copy()
         rest.pop(name, None)
         rest.pop("page", None)

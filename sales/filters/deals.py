@@ -81,6 +81,7 @@ class DealFilterSet(OwnerTeamFilterSet):
     opened_to = DayFilter(field_name="opened_on", lookup_expr="lte", label=_("Opened until"))
     closed_from = DayFilter(field_name="closed_on", lookup_expr="gte", label=_("Closed from"))
     closed_to = DayFilter(field_name="closed_on", lookup_expr="lte", label=_("Closed until"))
+    lost_reason = IdFilter(label=_("Lost reason"), help_text=_("The id of the reason deals were lost for."))
     reached = django_filters.ChoiceFilter(
         method="filter_reached",
         label=_("Reached stage"),

@@ -1,6 +1,7 @@
 """The five indicators of the source document: R, T, A, E and F.
 
 R = mean customer need, T = R × M, A = T × P, E = mean sales-record amount, F = E / T × 100 %.
+E is net of reversals: a reversing entry takes its sale's amount and the sale itself out of the mean.
 Each is ``None`` when it is not available (no customers with a need, no plan, no records, T = 0).
 """
 
@@ -31,7 +32,7 @@ class IndicatorReport:
     indicators: Indicators
     plan: object | None  # the SalesPlan that gave M and P
     customers: int  # customers in scope that have a need
-    records: int  # sales records in scope and period
+    records: int  # sales in scope and period, net of the reversing entries dated in it
 
 
 def _mean(values: Iterable) -> Decimal | None:
@@ -144,17 +145,24 @@ def indicators_for(sources: Sources, scope: Scope, plan) -> IndicatorReport:
     needs = sources.customers.filter(customer_q(scope), need__isnull=False).aggregate(
         total=Sum("need"), n=Count("pk")
     )
+    # A reversing entry (a reopened deal's sale taken back) nets its sale: it takes the amount out of
+    # the sum and the sale out of the count, in the period it is dated.
     records = (
         sources.records.filter(record_q(scope))
         .filter(sold_on__gte=scope.start, sold_on__lte=scope.end)
-        .aggregate(total=Sum("amount"), n=Count("pk"))
+        .aggregate(
+            total=Sum("amount"),
+            sales=Count("pk", filter=Q(reverses__isnull=True)),
+            reversals=Count("pk", filter=Q(reverses__isnull=False)),
+        )
     )
+    net = records["sales"] - records["reversals"]
     need = Decimal(needs["total"]) / needs["n"] if needs["n"] else None
-    execution = Decimal(records["total"]) / records["n"] if records["n"] else None
+    execution = Decimal(records["total"]) / net if net > 0 else None
     indicators = indicators_from_means(
         need,
         execution,
         target_ratio=plan.target_ratio if plan else None,
         activity_ratio=plan.activity_ratio if plan else None,
     )
-    return IndicatorReport(indicators=indicators, plan=plan, customers=needs["n"], records=records["n"])
+    return IndicatorReport(indicators=indicators, plan=plan, customers=needs["n"], records=max(net, 0))

@@ -22,12 +22,14 @@ from sales.metrics.pipeline import (
     DealSummary,
     Forecast,
     FunnelStep,
+    LostReasonRow,
     MonthlySeries,
     SalesCycle,
     StageTime,
     attainment,
     deals_by_owner,
     forecast,
+    lost_by_reason,
     sales_cycle,
     stage_flow,
     summarize_deals,
@@ -58,6 +60,7 @@ class Overview:
     activity_quota: Rollup
     actuals: Actuals
     execution: Execution
+    lost_reasons: tuple[LostReasonRow, ...]
     learned_weights: bool = False  # the weighted pipeline and forecast use learned probabilities
 
 
@@ -122,4 +125,5 @@ def overview(
         actuals=actuals,
         execution=done,
         learned_weights=weights is not None,
+        lost_reasons=lost_by_reason(sources, scope),
     )

@@ -1,4 +1,4 @@
-from sales.models.catalog import Product, Stage
+from sales.models.catalog import LostReason, Product, Stage
 from sales.models.deals import Deal, DealError, StageChange, StaleEdit
 from sales.models.pipeline_settings import PipelineSettings
 from sales.models.plans import SalesPlan
@@ -10,6 +10,7 @@ __all__ = [
     "CustomerSuggestion",
     "Deal",
     "DealError",
+    "LostReason",
     "PipelineSettings",
     "Product",
     "RecommendationRow",

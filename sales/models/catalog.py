@@ -97,3 +97,52 @@ class Product(Tracked):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LostReasonQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "LostReasonQuerySet":
+        # The list of reasons is shared by everyone who can sign in, like the stages.
+        return self if user.is_authenticated else self.none()
+
+    def active(self) -> "LostReasonQuerySet":
+        return self.filter(active=True)
+
+    def fallback(self) -> "LostReason | None":
+        """Where a reason the list does not know goes, with its text as the note: "Other"."""
+        return self.active().filter(needs_note=True).order_by("order", "pk").first()
+
+
+class LostReason(Tracked):
+    """Why a deal was lost, from the list admins keep; the defaults are seeded by a migration."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    local_name = models.CharField(_("Chinese name"), max_length=100, blank=True)
+    needs_note = models.BooleanField(
+        _("needs a note"),
+        default=False,
+        help_text=_("Losing a deal for this reason asks for a note that says more, as “Other” does."),
+    )
+    active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Only active reasons are offered; deals lost for an inactive one keep it."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = LostReasonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("lost reason")
+        verbose_name_plural = _("lost reasons")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The reason in the active language: its Chinese name for Chinese readers."""
+        language = get_language() or ""
+        if language.startswith("zh") and self.local_name:
+            return self.local_name
+        return self.name

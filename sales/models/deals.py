@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
@@ -10,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from history.actor import acting_as
 from history.models import Tracked, record_update
-from people.visibility import owner_filter
-from sales.models.catalog import Product, Stage
+from people.models import Team
+from people.visibility import is_admin, owner_filter
+from sales.models.catalog import LostReason, Product, Stage
 from sales.models.records import SalesRecord
 
 
@@ -51,7 +53,7 @@ class DealQuerySet(models.QuerySet):
 
     def for_display(self) -> "DealQuerySet":
         """With what a deal's page, card and API answer show beside it, in the same query."""
-        return self.select_related("customer", "owner", "stage", "product", "contact")
+        return self.select_related("customer", "owner", "stage", "product", "contact", "lost_reason")
 
     def search(self, text: str) -> "DealQuerySet":
         text = text.strip()
@@ -89,7 +91,15 @@ class Deal(Tracked):
     )
     probability_overridden = models.BooleanField(_("probability set by hand"), default=False)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
-    lost_reason = models.TextField(_("lost reason"), blank=True)
+    lost_reason = models.ForeignKey(
+        LostReason,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deals",
+        verbose_name=_("lost reason"),
+    )
+    lost_note = models.TextField(_("lost note"), blank=True)
     opened_on = models.DateField(_("opened on"), default=timezone.localdate)
     expected_close = models.DateField(_("expected close"), null=True, blank=True)
     original_expected_close = models.DateField(
@@ -198,7 +208,7 @@ class Deal(Tracked):
         if self.status == self.Status.LOST:
             raise DealError(_("A lost deal cannot move between stages."))
         if self.status == self.Status.WON and stage.is_open:
-            raise DealError(_("A won deal cannot go back to an open stage."))
+            raise DealError(_("A won deal cannot go back to an open stage; reopen it instead."))
         at = at or timezone.now()
         from_stage = self.stage
         changes: dict = {"stage": stage}
@@ -212,32 +222,90 @@ class Deal(Tracked):
         with acting_as(by):
             self._write(**changes)
             change = self.record_stage_change(from_stage=from_stage, by=by, at=at)
-            if won_now:
-                SalesRecord.objects.get_or_create(
+            if won_now and not SalesRecord.objects.in_force().filter(deal=self).exists():
+                SalesRecord.objects.create(
                     deal=self,
-                    defaults={
-                        "customer_id": self.customer_id,
-                        "owner_id": self.owner_id,
-                        "product_id": self.product_id,
-                        "amount": self.amount,
-                        "sold_on": self.closed_on,
-                    },
+                    customer_id=self.customer_id,
+                    owner_id=self.owner_id,
+                    product_id=self.product_id,
+                    amount=self.amount,
+                    sold_on=self.closed_on,
                 )
         return change
 
     @transaction.atomic
     def mark_lost(
-        self, reason: str, *, by, on: datetime.date | None = None, at: datetime.datetime | None = None
+        self,
+        reason: LostReason | None,
+        *,
+        by,
+        note: str = "",
+        on: datetime.date | None = None,
+        at: datetime.datetime | None = None,
     ) -> "StageChange":
+        """Lose the open deal for a reason from the list; "Other" (a reason that needs a note) and
+        its like need the note that says more."""
         if self.status != self.Status.OPEN:
             raise DealError(_("Only an open deal can be marked lost."))
-        reason = (reason or "").strip()
-        if not reason:
+        if reason is None:
             raise DealError(_("Say why the deal was lost."))
+        note = (note or "").strip()
+        if reason.needs_note and not note:
+            raise DealError(_("“%(reason)s” needs a note that says more.") % {"reason": reason.display_name})
         at = at or timezone.now()
+        closed_on = on or timezone.localdate(at)
         with acting_as(by):
-            self._write(status=self.Status.LOST, lost_reason=reason, closed_on=on or timezone.localdate(at))
+            self._write(status=self.Status.LOST, lost_reason=reason, lost_note=note, closed_on=closed_on)
         return self.record_stage_change(from_stage=self.stage, by=by, at=at)
+
+    def may_reopen(self, user) -> bool:
+        """The deal's owner, the managers of a team the owner is in, and admins may reopen it."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return False
+        if is_admin(user) or self.owner_id == user.pk:
+            return True
+        return Team.objects.managed_by(user).filter(members=self.owner_id).exists()
+
+    @transaction.atomic
+    def reopen(
+        self, stage: Stage, *, by, note: str = "", at: datetime.datetime | None = None
+    ) -> "StageChange":
+        """Put the won or lost deal back in the open ``stage``, recording the step like a move.
+
+        A won deal's sale is not deleted: a reversing entry dated the day of the reopening takes it
+        back, so the period the sale was booked in keeps it and this period shows the reversal.
+        """
+        if not self.may_reopen(by):
+            raise PermissionDenied(_("Only the deal's owner, their managers and admins may reopen it."))
+        if self.status == self.Status.OPEN:
+            raise DealError(_("The deal is open already; only a won or lost deal can be reopened."))
+        if not stage.is_open:
+            raise DealError(_("Reopen the deal in an open stage."))
+        at = at or timezone.now()
+        today = timezone.localdate(at) if timezone.is_aware(at) else at.date()
+        note = " ".join((note or "").split())
+        was_won = self.status == self.Status.WON
+        from_stage = self.stage
+        changes: dict = {
+            "stage": stage,
+            "status": self.Status.OPEN,
+            "closed_on": None,
+            "lost_reason": None,
+            "lost_note": "",
+        }
+        if not self.probability_overridden:
+            changes["probability"] = stage.default_probability
+        # The reversing entry is ``by``'s doing too, in its history.
+        with acting_as(by):
+            self._write(**changes)
+            change = StageChange.for_deal(self, from_stage_id=from_stage.pk, by=by, at=at)
+            change.note = note
+            change.save()
+            if was_won:
+                sale = SalesRecord.objects.in_force().filter(deal=self).select_for_update().first()
+                if sale is not None:
+                    sale.reverse(on=today, note=note)
+        return change
 
     def set_probability(self, value: Decimal) -> None:
         """Override the stage's default probability; kept through later moves until cleared."""
@@ -300,6 +368,8 @@ class StageChange(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     probability = models.DecimalField(_("probability (%)"), max_digits=5, decimal_places=2)
     expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    # A database default too: rows written in bulk with a column list (the demo data) leave it out.
+    note = models.CharField(_("note"), max_length=500, blank=True, default="", db_default="")
 
     objects = StageChangeQuerySet.as_manager()
 

@@ -33,9 +33,23 @@ class SalesRecordQuerySet(models.QuerySet):
     def sold_between(self, start: datetime.date, end: datetime.date) -> "SalesRecordQuerySet":
         return self.filter(sold_on__gte=start, sold_on__lte=end)
 
+    def in_force(self) -> "SalesRecordQuerySet":
+        """Sales that stand: neither reversed nor a reversing entry themselves."""
+        return self.filter(reverses__isnull=True, reversed_on__isnull=True)
+
+    def reversals(self) -> "SalesRecordQuerySet":
+        return self.filter(reverses__isnull=False)
+
 
 class SalesRecord(Tracked):
-    """A realised sale: the result of sales execution."""
+    """A realised sale: the result of sales execution.
+
+    Records are never taken back by deleting them. Reopening a won deal adds a reversing entry
+    (``reverses`` names the sale, the amount is the sale's negated, dated the day of the reopening)
+    and dates the sale ``reversed_on``: the period the sale was booked in keeps it, the period of the
+    reopening shows the reversal, and sums over any period add up. A deal has at most one sale in
+    force; won again, it gets a new one.
+    """
 
     customer = models.ForeignKey(
         "customers.Customer",
@@ -49,12 +63,12 @@ class SalesRecord(Tracked):
         related_name="sales_records",
         verbose_name=_("owner"),
     )
-    deal = models.OneToOneField(
+    deal = models.ForeignKey(
         "sales.Deal",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="sales_record",
+        related_name="sales_records",
         verbose_name=_("deal"),
     )
     product = models.ForeignKey(
@@ -70,6 +84,15 @@ class SalesRecord(Tracked):
     )
     sold_on = models.DateField(_("sold on"), default=timezone.localdate)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversal",
+        verbose_name=_("reverses"),
+    )
+    reversed_on = models.DateField(_("reversed on"), null=True, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -83,9 +106,45 @@ class SalesRecord(Tracked):
             models.Index(fields=["sold_on"]),
             models.Index(fields=["owner", "sold_on"]),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deal"],
+                condition=models.Q(reverses__isnull=True, reversed_on__isnull=True),
+                name="one_sale_in_force_per_deal",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reverses__isnull=True) | models.Q(amount__lte=0),
+                name="reversal_takes_back_the_amount",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} {self.amount} ({self.sold_on})"
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None
+
+    @property
+    def in_force(self) -> bool:
+        return self.reverses_id is None and self.reversed_on is None
+
+    def reverse(self, *, on: datetime.date, note: str = "") -> "SalesRecord":
+        """Take the sale back with a reversing entry dated ``on``; the sale itself stays as booked."""
+        reversal = SalesRecord(
+            customer_id=self.customer_id,
+            owner_id=self.owner_id,
+            deal_id=self.deal_id,
+            product_id=self.product_id,
+            amount=-self.amount,
+            sold_on=on,
+            note=note[:300],
+            reverses=self,
+        )
+        reversal.save()
+        self.reversed_on = on
+        self.save(update_fields=["reversed_on"])
+        return reversal
 
 
 class ActivityQuerySet(models.QuerySet):

@@ -29,7 +29,8 @@ def load_purchases(*, today: datetime.date) -> CompanyPurchases:
     from them only ever carry products and aggregate counts.
     """
     grouped = list(
-        SalesRecord.objects.filter(product__isnull=False)
+        SalesRecord.objects.in_force()
+        .filter(product__isnull=False)
         .values_list(
             "customer_id",
             "product_id",

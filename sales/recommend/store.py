@@ -143,6 +143,7 @@ def _owned_weights(customer, user, today: datetime.date) -> dict[int, float]:
     # The user's visible sales only, so a reason never names a product another rep sold them.
     grouped = list(
         SalesRecord.objects.visible_to(user)
+        .in_force()
         .filter(customer=customer, product__isnull=False)
         .values_list("product_id", "sold_on")
         .annotate(n=Count("pk"))
@@ -221,7 +222,9 @@ def strongest_for(user, *, limit: int = 3) -> tuple[StrongSuggestion, ...]:
 
     A product bought since the rebuild, or retired from the catalogue, is not suggested.
     """
-    bought_since = SalesRecord.objects.filter(customer=OuterRef("customer"), product=OuterRef("product"))
+    bought_since = SalesRecord.objects.in_force().filter(
+        customer=OuterRef("customer"), product=OuterRef("product")
+    )
     rows = (
         CustomerSuggestion.objects.visible_to(user)
         .filter(product__active=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.validators import slug_re
 from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -22,11 +23,11 @@ from crm.filters import MAX_ID
 from crm.shortcuts import get_visible_or_404
 from people.names import display_name
 from people.visibility import is_manager_or_admin, visible_people
-from sales.forms import LostReasonForm
+from sales.forms import LostReasonForm, ReopenForm
 from sales.metrics.pipeline import weighted
 from sales.metrics.probabilities import StageOdds, pipeline_odds
 from sales.metrics.scope import cents
-from sales.models import Deal, DealError, Stage
+from sales.models import Deal, DealError, LostReason, Stage, StaleEdit
 
 PAGE = 50
 # The won column shows what the team closed lately: long enough to cover a monthly review, short
@@ -206,8 +207,8 @@ def _totals(columns: list[Column]) -> dict:
 @login_required
 def pipeline(request: HttpRequest) -> HttpResponse:
     # Queries: session, user, role (is_manager: one or two), owner choices (managers and admins),
-    # stages, pipeline settings, learned-probability counts, the grouped header aggregate, then the
-    # first page of each column (one per column).
+    # stages, pipeline settings, learned-probability counts, the grouped header aggregate, the first
+    # page of each column (one per column), and the active lost reasons (the lost zone's list).
     today = timezone.localdate()
     choices = _owner_choices(request.user)
     owner_id = _positive_int(request.GET.get("owner")) if choices else None
@@ -216,6 +217,7 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     columns = _columns(request.user, owner_id, today)
     context = {
         "columns": columns,
+        "lost_reasons": list(LostReason.objects.active()),
         "owner_choices": choices,
         "owner_id": owner_id,
         "today": today,
@@ -307,9 +309,31 @@ def mark_lost(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     form = LostReasonForm(request.POST)
     if not form.is_valid():
-        return _refused(_("Say why the deal was lost."), 400)
+        return _refused(form.first_error(), 400)
     try:
-        deal.mark_lost(form.cleaned_data["reason"], by=request.user)
+        deal.mark_lost(form.cleaned_data["reason"], note=form.cleaned_data["note"], by=request.user)
     except DealError as error:
         return _refused(str(error), 409)
     return _changed(request, None)
+
+
+@login_required
+def reopen_deal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a win from the board: the deal goes back to the stage it came from, at the version the
+    win left it at (a deal changed since is refused, not reopened blindly)."""
+    deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        return _refused(next(iter(form.errors.values()))[0], 400)
+    deal.version = form.cleaned_data["version"]
+    try:
+        deal.reopen(form.cleaned_data["stage"], by=request.user, note=form.cleaned_data["note"])
+    except PermissionDenied:
+        return _refused(_("Only the deal's owner, their managers and admins may reopen it."), 403)
+    except StaleEdit:
+        return _refused(_("This deal was changed by someone else since; open it to see it now."), 409)
+    except DealError as error:
+        return _refused(str(error), 409)
+    return _changed(request, deal)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
@@ -37,13 +38,14 @@ from sales.forms import (
     LostForm,
     MoveForm,
     ProbabilityForm,
+    ReopenForm,
     VersionForm,
     deal_values,
     same_value,
     sign_values,
 )
 from sales.metrics.probabilities import pipeline_odds
-from sales.models import Deal, DealError, Stage, StaleEdit
+from sales.models import Deal, DealError, LostReason, Stage, StaleEdit
 from sales.prefill import product_initial
 from sales.sorting import sort_columns
 from sales.timeline import deal_timeline
@@ -77,6 +79,7 @@ CHIPS = (
     "closed_from",
     "closed_to",
     "reached",
+    "lost_reason",
 )
 
 
@@ -122,6 +125,18 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _reopen_stage(deal: Deal, timeline: list) -> int | None:
+    """The open stage a reopening offers first: where a lost deal was lost, where a won one came from."""
+    if deal.status == Deal.Status.LOST:
+        return deal.stage_id
+    for entry in timeline:
+        move = entry.item
+        won = entry.kind == "stage" and move.status == Deal.Status.WON and move.from_stage_id
+        if won and move.from_stage.is_open:
+            return move.from_stage_id
+    return None
+
+
 def _panel_context(request: HttpRequest, deal: Deal, **extra) -> dict:
     stages = list(Stage.objects.all())
     if deal.status == Deal.Status.OPEN:
@@ -130,13 +145,24 @@ def _panel_context(request: HttpRequest, deal: Deal, **extra) -> dict:
         targets = [s for s in stages if not s.is_open and s.pk != deal.stage_id]
     else:
         targets = []
+    timeline = deal_timeline(deal)
+    closed = deal.status != Deal.Status.OPEN
+    can_reopen = closed and deal.may_reopen(request.user)
+    open_stages = [s for s in stages if s.is_open]
     context = {
         "deal": deal,
         "stages": stages,
         "move_targets": targets,
-        "timeline": deal_timeline(deal),
+        "timeline": timeline,
+        "can_reopen": can_reopen,
+        "reopen_targets": open_stages if can_reopen else [],
+        "reopen_stage": _reopen_stage(deal, timeline) if can_reopen else None,
+        "reopen_form": ReopenForm(initial={"version": deal.version}, auto_id="reopen_%s"),
+        "lost_reasons": list(LostReason.objects.active()) if deal.status == Deal.Status.OPEN else [],
         "history": history_for(
-            deal, user=request.user, known=[*stages, deal.customer, deal.owner, deal.product]
+            deal,
+            user=request.user,
+            known=[*stages, deal.customer, deal.owner, deal.product, deal.lost_reason],
         ),
         "activity_form": ActivityForm(user=request.user, deal=deal, compact=True, auto_id="act_%s"),
         "lost_form": LostForm(initial={"version": deal.version}, auto_id="lost_%s"),
@@ -170,13 +196,27 @@ def _respond(request: HttpRequest, pk: int, *, notice: str = "", error: str = ""
     return redirect("sales:deal_detail", pk=pk)
 
 
-def _act(request: HttpRequest, pk: int, form, action: Callable[[Deal, dict], str], form_name: str):
-    """Validate ``form``, then run ``action`` on the copy of the deal the user saw (its version)."""
+def _act(
+    request: HttpRequest,
+    pk: int,
+    form,
+    action: Callable[[Deal, dict], str],
+    form_name: str,
+    *,
+    allowed: Callable[[Deal], bool] | None = None,
+):
+    """Validate ``form``, then run ``action`` on the copy of the deal the user saw (its version).
+
+    A win answers with an undo: the reopening to the stage the deal came from, at its new version.
+    """
     deal = get_visible_or_404(Deal.objects.for_display(), request.user, pk=pk)
+    if allowed is not None and not allowed(deal):
+        raise PermissionDenied
     if not form.is_valid():
         first = next(iter(form.errors.values()))[0]
         return _respond(request, pk, error=first, **{form_name: form})
     deal.version = form.cleaned_data["version"]
+    was_open, from_stage = deal.is_open, deal.stage
     try:
         notice = action(deal, form.cleaned_data)
     except StaleEdit:
@@ -185,6 +225,8 @@ def _act(request: HttpRequest, pk: int, form, action: Callable[[Deal, dict], str
         )
     except DealError as exc:
         return _respond(request, pk, error=str(exc), **{form_name: form})
+    if was_open and deal.status == Deal.Status.WON:
+        return _respond(request, pk, notice=notice, undo={"stage": from_stage, "version": deal.version})
     return _respond(request, pk, notice=notice)
 
 
@@ -214,10 +256,24 @@ def deal_won(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def deal_lost(request: HttpRequest, pk: int) -> HttpResponse:
     def lose(deal: Deal, data: dict) -> str:
-        deal.mark_lost(data["reason"], by=request.user)
+        deal.mark_lost(data["reason"], note=data["note"], by=request.user)
         return _("Marked lost.")
 
     return _act(request, pk, LostForm(request.POST, auto_id="lost_%s"), lose, "lost_form")
+
+
+@require_POST
+@login_required
+def deal_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    def reopen(deal: Deal, data: dict) -> str:
+        was_won = deal.status == Deal.Status.WON
+        deal.reopen(data["stage"], by=request.user, note=data["note"])
+        if was_won:
+            return _("Reopened in %(stage)s; its sale is reversed.") % {"stage": data["stage"]}
+        return _("Reopened in %(stage)s.") % {"stage": data["stage"]}
+
+    form = ReopenForm(request.POST, auto_id="reopen_%s")
+    return _act(request, pk, form, reopen, "reopen_form", allowed=lambda deal: deal.may_reopen(request.user))
 
 
 @require_POST

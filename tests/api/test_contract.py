@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 
-from sales.models import SalesPlan
+from sales.models import LostReason, SalesPlan
 from tests.factories import (
     ActivityFactory,
     ContactFactory,
@@ -45,6 +45,7 @@ def _book_of(rep) -> dict[str, int]:
         ).pk,
         "plans": SalesPlanFactory(scope=SalesPlan.Scope.REP, rep=rep).pk,
         "products": ProductFactory().pk,
+        "lost-reasons": LostReason.objects.active().first().pk,
     }
 
 

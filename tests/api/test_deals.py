@@ -3,8 +3,8 @@ from decimal import Decimal
 import pytest
 
 from history.models import ChangeLog
-from sales.models import Deal, SalesRecord, Stage, StageChange
-from tests.factories import CustomerFactory, DealFactory, ProductFactory
+from sales.models import Deal, LostReason, SalesRecord, Stage, StageChange
+from tests.factories import CustomerFactory, DealFactory, ProductFactory, lost_reason
 
 
 def test_a_rep_creates_a_deal_for_their_customer_in_the_first_stage(api, rep):
@@ -160,7 +160,7 @@ def test_moving_a_won_deal_to_the_won_stage_again_is_refused_with_the_rule(api, 
 
 def test_winning_a_lost_deal_is_refused_with_the_rule(api, rep):
     deal = DealFactory(owner=rep, customer__owner=rep)
-    deal.mark_lost("Too dear", by=rep)
+    deal.mark_lost(lost_reason(), note="Too dear", by=rep)
     response = api.post(f"/api/deals/{deal.pk}/won/", {}, format="json")
     assert response.status_code == 400
     assert "open deal" in response.data["detail"]
@@ -180,9 +180,34 @@ def test_losing_a_deal_needs_a_reason(api, rep):
     deal = DealFactory(owner=rep, customer__owner=rep)
     assert api.post(f"/api/deals/{deal.pk}/lost/", {}, format="json").status_code == 400
     assert api.post(f"/api/deals/{deal.pk}/lost/", {"reason": "   "}, format="json").status_code == 400
+    # The reason comes from the list: unknown text is refused with the names to choose from.
     response = api.post(f"/api/deals/{deal.pk}/lost/", {"reason": "Budget cut"}, format="json")
+    assert response.status_code == 400
+    assert "No budget" in str(response.data["reason"])
+    # "Other" needs a note.
+    response = api.post(f"/api/deals/{deal.pk}/lost/", {"reason": "other"}, format="json")
+    assert response.status_code == 400
+    response = api.post(
+        f"/api/deals/{deal.pk}/lost/", {"reason": "Other", "note": "Budget cut"}, format="json"
+    )
     assert response.status_code == 200
-    assert (response.data["status"], response.data["lost_reason"]) == ("lost", "Budget cut")
+    other = lost_reason("Other")
+    assert (response.data["status"], response.data["lost_reason"]) == ("lost", other.pk)
+    assert (response.data["lost_reason_name"], response.data["lost_note"]) == ("Other", "Budget cut")
+
+
+def test_a_deal_is_lost_for_a_reason_given_by_id(api, rep):
+    deal = DealFactory(owner=rep, customer__owner=rep)
+    reason = lost_reason("Price too high")
+    response = api.post(f"/api/deals/{deal.pk}/lost/", {"reason": reason.pk}, format="json")
+    assert (response.status_code, response.data["lost_reason"]) == (200, reason.pk)
+
+
+def test_the_lost_reasons_list_the_active_ones(api, rep):
+    LostReason.objects.filter(name="Bad timing").update(active=False)
+    names = [r["name"] for r in api.get("/api/lost-reasons/").data["results"]]
+    assert names == list(LostReason.objects.active().values_list("name", flat=True))
+    assert "Bad timing" not in names and "Other" in names
 
 
 def test_deals_cannot_be_deleted_through_the_api(api, rep):
@@ -194,7 +219,7 @@ def test_deals_cannot_be_deleted_through_the_api(api, rep):
 def test_the_deal_list_filters_by_status_and_text(api, rep):
     DealFactory(owner=rep, customer__owner=rep, title="Alpha licences")
     lost = DealFactory(owner=rep, customer__owner=rep, title="Beta support")
-    lost.mark_lost("No budget", by=rep)
+    lost.mark_lost(lost_reason(), note="No budget", by=rep)
     titles = [d["title"] for d in api.get("/api/deals/", {"status": "lost"}).data["results"]]
     assert titles == ["Beta support"]
     titles = [d["title"] for d in api.get("/api/deals/", {"q": "alpha"}).data["results"]]
@@ -223,7 +248,9 @@ def test_the_format_suffix_works_on_edits_and_actions(api, rep):
     response = api.patch(f"/api/deals/{deal.pk}.json", {"version": deal.version, "title": "T"}, format="json")
     assert response.status_code == 200
     assert api.post(f"/api/deals/{deal.pk}/move.json", {"stage": "choose"}, format="json").status_code == 200
-    assert api.post(f"/api/deals/{deal.pk}/lost.json", {"reason": "No"}, format="json").status_code == 200
+    assert (
+        api.post(f"/api/deals/{deal.pk}/lost.json", {"reason": "No budget"}, format="json").status_code == 200
+    )
     assert api.post(f"/api/deals/{deal.pk}/won.json", {}, format="json").status_code == 400
 
 

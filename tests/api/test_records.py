@@ -135,7 +135,7 @@ def test_a_record_cannot_be_moved_onto_a_deal_that_has_its_sale(api, rep):
     assert response.status_code == 400
     assert "already has its sales record" in str(response.data["deal"][0])
     # Saving the won deal's own record unchanged is not a clash with itself.
-    own = deal.sales_record
+    own = deal.sales_records.get()
     response = api.patch(f"/api/sales-records/{own.pk}/", {"deal": deal.pk, "note": "Paid"}, format="json")
     assert response.status_code == 200, response.data
 
@@ -143,7 +143,7 @@ def test_a_record_cannot_be_moved_onto_a_deal_that_has_its_sale(api, rep):
 def test_the_sale_of_a_won_deal_cannot_be_deleted(api, rep):
     deal = DealFactory(owner=rep, customer__owner=rep)
     deal.move_to(Stage.objects.get(key="buy"), by=rep)
-    response = api.delete(f"/api/sales-records/{deal.sales_record.pk}/")
+    response = api.delete(f"/api/sales-records/{deal.sales_records.get().pk}/")
     assert response.status_code == 400
     assert "sale of a won deal" in response.data["detail"]
     assert SalesRecord.objects.filter(deal=deal).exists()

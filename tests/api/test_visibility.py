@@ -15,8 +15,9 @@ from tests.factories import (
     SalesRecordFactory,
 )
 
-# The product catalogue is shared by everyone who can sign in; nothing in it belongs to a rep.
-SHARED = {"product"}
+# The product catalogue and the lost reasons are shared by everyone who can sign in; nothing in
+# them belongs to a rep.
+SHARED = {"product", "lostreason"}
 
 
 def records_of(rep) -> dict:

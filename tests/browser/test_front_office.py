@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from sales.models import Activity, Deal, SalesRecord, StageChange
 from tests.browser.conftest import sign_in
-from tests.factories import CustomerFactory, DealFactory, ManagerFactory, RepFactory, TeamFactory
+from tests.factories import CustomerFactory, DealFactory, ManagerFactory, RepFactory, TeamFactory, lost_reason
 from tests.sales.test_board import bulk_deals
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -91,6 +91,8 @@ def test_a_rep_takes_a_deal_from_a_new_customer_to_a_win(live_server, new_page, 
     assert (call.kind, call.owner) == (Activity.Kind.CALL, people["rep"])
 
     page.get_by_role("button", name="Mark won").click()
+    page.locator("#win-modal.show").wait_for()  # a win asks first
+    page.get_by_role("button", name="Win the deal").click()
     page.locator("#deal-panel .stage-track li.current", has_text="Buy").wait_for()
     deal.refresh_from_db()
     assert deal.status == Deal.Status.WON
@@ -120,7 +122,7 @@ def test_a_refused_drop_puts_the_card_back_and_says_why(live_server, page, peopl
     sign_in(page, "alice")
     page.goto("/pipeline/")
     # Someone loses the deal in another tab after the board was drawn.
-    Deal.objects.get(pk=deal.pk).mark_lost("Budget cut", by=rep)
+    Deal.objects.get(pk=deal.pk).mark_lost(lost_reason(), note="Budget cut", by=rep)
     drag(page, page.locator(f"#deal-card-{deal.pk}"), page.locator("#board-cards-choose"))
     page.locator("#board-alert .alert").wait_for()
     assert "A lost deal cannot move between stages." in page.locator("#board-alert").inner_text()
@@ -145,14 +147,21 @@ def test_the_lost_zone_asks_for_a_reason_and_cancel_puts_the_card_back(live_serv
     page.locator("#lost-modal.show").wait_for()
     page.get_by_role("button", name="Mark lost").click()
     assert page.locator("#lost-reason.is-invalid").is_visible()  # a reason is required
-    page.fill("#lost-reason", "Chose a cheaper supplier")
+    page.select_option("#lost-reason", label="Other")
+    page.get_by_role("button", name="Mark lost").click()
+    assert page.locator("#lost-note.is-invalid").is_visible()  # "Other" needs a note
+    page.fill("#lost-note", "Chose a cheaper supplier")
     page.get_by_role("button", name="Mark lost").click()
     page.locator(card).wait_for(state="detached")
     page.wait_for_function(
         "() => document.querySelector('#board-head-lead .board-count').textContent === '0'"
     )
     deal.refresh_from_db()
-    assert (deal.status, deal.lost_reason) == (Deal.Status.LOST, "Chose a cheaper supplier")
+    assert (deal.status, deal.lost_reason, deal.lost_note) == (
+        Deal.Status.LOST,
+        lost_reason("Other"),
+        "Chose a cheaper supplier",
+    )
 
 
 def test_a_long_column_loads_its_next_cards_when_scrolled_to_the_end(live_server, page, people):

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from dataio.exports import neutralise
-from tests.factories import CustomerFactory, DealFactory, SalesRecordFactory
+from tests.factories import CustomerFactory, DealFactory, SalesRecordFactory, lost_reason
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def test_a_manager_exports_their_teams_deals_only(manager_client, rep, other_rep
 def test_the_deal_export_follows_the_list_filters(rep_client, rep):
     DealFactory(owner=rep, customer__owner=rep, title="Still open")
     lost = DealFactory(owner=rep, customer__owner=rep, title="Gone")
-    lost.mark_lost("Too dear", by=rep)
+    lost.mark_lost(lost_reason(), note="Too dear", by=rep)
     rows = _csv_rows(rep_client.get("/deals/export/", {"status": "lost", "format": "csv"}))
     assert [r[1] for r in rows[1:]] == ["Gone"]
 

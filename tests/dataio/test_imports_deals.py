@@ -24,7 +24,7 @@ from tests.dataio.imports_helpers import (
     restyle,
 )
 from tests.dataio.test_imports_files import ENCODINGS
-from tests.factories import CustomerFactory, ProductFactory, RepFactory
+from tests.factories import CustomerFactory, ProductFactory, RepFactory, lost_reason
 
 MAPPINGS = Path(__file__).resolve().parent.parent.parent / "mappings"
 
@@ -48,8 +48,8 @@ def _assert_the_hand_made_history(report):
     assert (won.status, won.stage.key, won.amount) == ("won", "buy", Decimal("12500.00"))
     assert won.opened_on == datetime.date(2017, 1, 10)
     assert won.closed_on == datetime.date(2017, 3, 15)
-    assert won.sales_record.sold_on == datetime.date(2017, 3, 15)
-    assert won.sales_record.amount == Decimal("12500.00")
+    assert won.sales_records.get().sold_on == datetime.date(2017, 3, 15)
+    assert won.sales_records.get().amount == Decimal("12500.00")
     entry, win = won.stage_changes.order_by("changed_at", "pk")
     assert (entry.from_stage, entry.to_stage.key, entry.changed_at) == (
         None,
@@ -58,11 +58,14 @@ def _assert_the_hand_made_history(report):
     )
     assert (win.to_stage.key, win.status, win.changed_at) == ("buy", "won", start_of_day(won.closed_on))
     lost = Deal.objects.get(external_id="D-002")
-    assert (lost.status, lost.stage.key, lost.lost_reason) == ("lost", "choose", "Chose a competitor")
+    # A reason the list knows by name is that reason; any other text is the note of "Other".
+    assert (lost.status, lost.stage.key) == ("lost", "choose")
+    assert (lost.lost_reason.name, lost.lost_note) == ("Chose a competitor", "")
     assert lost.closed_on == datetime.date(2017, 4, 20)
-    assert not hasattr(lost, "sales_record") or lost.sales_record is None
+    assert not lost.sales_records.exists()
     assert Deal.objects.get(external_id="D-004").stage.key == "choose"
-    assert Deal.objects.get(external_id="D-006").lost_reason == "Budget cut"
+    budget_cut = Deal.objects.get(external_id="D-006")
+    assert (budget_cut.lost_reason.name, budget_cut.lost_note) == ("Other", "Budget cut")
     assert SalesRecord.objects.count() == 5
 
 
@@ -178,7 +181,7 @@ def test_a_re_import_updates_changed_deals_through_the_verbs(owners, admin_user)
     deal = Deal.objects.get(external_id="D-007")
     assert (deal.status, deal.stage.key, deal.amount) == ("won", "buy", Decimal("4800.00"))
     assert deal.closed_on == datetime.date(2018, 4, 2)
-    assert deal.sales_record.sold_on == datetime.date(2018, 4, 2)
+    assert deal.sales_records.get().sold_on == datetime.date(2018, 4, 2)
     assert deal.stage_changes.last().changed_at == start_of_day(datetime.date(2018, 4, 2))
     assert ChangeLog.objects.for_object(deal).filter(action="updated", changed_by=admin_user).exists()
 
@@ -213,7 +216,7 @@ def _verb_built(*, customer, owner, product, stage_key, opened, closed=None, sta
     else:
         deal.move_to(stages[stage_key], by=by, at=start_of_day(opened))
         if status == "lost":
-            deal.mark_lost(reason, by=by, on=closed, at=start_of_day(closed))
+            deal.mark_lost(lost_reason(), note=reason, by=by, on=closed, at=start_of_day(closed))
     return deal
 
 

@@ -31,6 +31,7 @@ from tests.factories import (
     DealFactory,
     SalesPlanFactory,
     SalesRecordFactory,
+    lost_reason,
 )
 
 
@@ -170,10 +171,11 @@ def _win(paths: Paths, path: str, deal: Deal):
 
 
 def _lose(paths: Paths, path: str, deal: Deal):
+    reason = lost_reason("No budget").pk
     if path == "page":
-        return paths.page.post(deal_url("deal_lost", deal), {"reason": "No budget", "version": deal.version})
+        return paths.page.post(deal_url("deal_lost", deal), {"reason": reason, "version": deal.version})
     if path == "board":
-        return paths.page.post(deal_url("board_lost", deal), {"reason": "No budget"})
+        return paths.page.post(deal_url("board_lost", deal), {"reason": reason})
     return paths.api.post(f"/api/deals/{deal.pk}/lost/", {"reason": "No budget"}, format="json")
 
 
@@ -213,7 +215,7 @@ DEAL_CHANGES: dict[str, tuple[Callable, tuple[str, ...], Callable[[], dict]]] = 
         ("page", "board", "api"),
         lambda: {
             "status": ["open", "lost"],
-            "lost_reason": ["", "No budget"],
+            "lost_reason": ["", str(lost_reason("No budget").pk)],
             "closed_on": ["", timezone.localdate().isoformat()],
         },
     ),
@@ -239,7 +241,7 @@ def test_a_deal_change_is_in_its_history_once(paths, change, path):
 def test_a_win_records_the_sales_record_it_creates_as_the_winners_doing(paths):
     deal = DealFactory(owner=paths.rep, customer__owner=paths.rep)
     paths.page.post(deal_url("board_move", deal), {"stage": "buy"})
-    row = ChangeLog.objects.for_object(deal.sales_record).get()
+    row = ChangeLog.objects.for_object(deal.sales_records.get()).get()
     assert (row.action, row.changed_by, row.changes["amount"]) == ("created", paths.rep, ["", "1000.00"])
 
 

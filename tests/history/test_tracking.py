@@ -12,8 +12,18 @@ from history.actor import acting_as, acting_for, current_actor
 from history.middleware import ActorMiddleware
 from history.models import ChangeLog, Tracked, tracked_models
 from people.models import Team
-from sales.models import Activity, Deal, PipelineSettings, Product, SalesPlan, SalesRecord, Stage, StaleEdit
-from tests.factories import ActivityFactory, CustomerFactory, DealFactory, TeamFactory
+from sales.models import (
+    Activity,
+    Deal,
+    LostReason,
+    PipelineSettings,
+    Product,
+    SalesPlan,
+    SalesRecord,
+    Stage,
+    StaleEdit,
+)
+from tests.factories import ActivityFactory, CustomerFactory, DealFactory, TeamFactory, lost_reason
 
 
 def rows(obj, action: str = ChangeLog.Action.UPDATED) -> list[ChangeLog]:
@@ -32,6 +42,7 @@ def test_every_model_people_edit_is_tracked():
         SalesPlan,
         Stage,
         Product,
+        LostReason,
         Team,
         PipelineSettings,
     }
@@ -117,11 +128,11 @@ def test_the_deal_verbs_record_their_writes_as_field_changes(rep):
     deal = DealFactory(owner=rep, customer__owner=rep)
     deal.set_probability(Decimal("35"))
     deal.move_to(Stage.objects.get(key="choose"), by=rep)
-    deal.mark_lost("No budget", by=rep)
+    deal.mark_lost(lost_reason(), note="No budget", by=rep)
     moves = [r.changes for r in rows(deal)]
     assert moves[0] == {"probability": ["10.00", "35.00"], "probability_overridden": ["False", "True"]}
     assert set(moves[1]) == {"stage"}  # the probability was set by hand, so it stays
-    assert set(moves[2]) == {"status", "lost_reason", "closed_on"}
+    assert set(moves[2]) == {"status", "lost_reason", "lost_note", "closed_on"}
     assert all(r.changed_by == rep for r in rows(deal)[1:])
 
 

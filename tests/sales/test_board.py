@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from sales.models import Deal, SalesRecord, Stage, StageChange
 from sales.views.board import PAGE
-from tests.factories import CustomerFactory, DealFactory, RepFactory
+from tests.factories import CustomerFactory, DealFactory, RepFactory, lost_reason
 
 URL = reverse("sales:pipeline")
 TODAY = timezone.localdate
@@ -74,7 +74,7 @@ def book(rep, team):
         "lost": DealFactory(customer=customer, title="Lost one", amount=Decimal("900.00"), stage="lead"),
     }
     Deal.objects.filter(pk=deals["old_win"].pk).update(closed_on=today - datetime.timedelta(days=45))
-    deals["lost"].mark_lost("Too expensive", by=rep)
+    deals["lost"].mark_lost(lost_reason(), note="Too expensive", by=rep)
     return deals
 
 
@@ -120,8 +120,8 @@ def test_a_won_deal_counts_in_full_even_with_a_lower_probability_kept_from_an_ov
 def test_the_headers_come_from_one_grouped_query(book, rep_client, django_assert_num_queries):
     # session, user, is_manager (group, managed teams), stages, pipeline settings, the learned-
     # probability counts (over the stage-change ledger), ONE grouped header aggregate over the
-    # deals, then the first page of each of the four columns.
-    with django_assert_num_queries(12) as ctx:
+    # deals, the first page of each of the four columns, and the lost zone's reasons.
+    with django_assert_num_queries(13) as ctx:
         rep_client.get(URL)
     aggregates = [
         q["sql"]
@@ -274,19 +274,34 @@ def test_a_move_to_a_stage_that_is_not_on_the_board_is_refused(book, rep_client,
 
 def test_marking_a_deal_lost_needs_a_reason(book, rep_client):
     deal = book["lead_a"]
-    response = rep_client.post(lost_url(deal), {"reason": "   "})
+    response = rep_client.post(lost_url(deal), {"reason": ""})
     assert response.status_code == 400
     assert "Say why the deal was lost." in response.content.decode()
+    response = rep_client.post(lost_url(deal), {"reason": "Chose a competitor"})
+    assert response.status_code == 400
+    assert "Choose one of the reasons in the list." in response.content.decode()
+    response = rep_client.post(lost_url(deal), {"reason": lost_reason("Other").pk, "note": " "})
+    assert response.status_code == 400
+    assert "“Other” needs a note that says more." in response.content.decode()
     deal.refresh_from_db()
     assert deal.status == Deal.Status.OPEN
 
 
+def test_an_inactive_reason_is_not_offered_nor_taken(book, rep_client):
+    retired = lost_reason("Bad timing")
+    retired.active = False
+    retired.save()
+    assert f'value="{retired.pk}"' not in rep_client.get(URL).content.decode()
+    assert rep_client.post(lost_url(book["lead_a"]), {"reason": retired.pk}).status_code == 400
+
+
 def test_marking_a_deal_lost_records_the_reason_and_takes_it_off_the_board(book, rep, rep_client):
     deal = book["lead_a"]
-    response = rep_client.post(lost_url(deal), {"reason": " Chose a competitor "})
+    reason = lost_reason("Chose a competitor")
+    response = rep_client.post(lost_url(deal), {"reason": reason.pk, "note": " Went with Brewtech "})
     assert response.status_code == 200
     deal.refresh_from_db()
-    assert (deal.status, deal.lost_reason) == (Deal.Status.LOST, "Chose a competitor")
+    assert (deal.status, deal.lost_reason, deal.lost_note) == (Deal.Status.LOST, reason, "Went with Brewtech")
     change = StageChange.objects.filter(deal=deal).latest("changed_at", "pk")
     assert (change.status, change.changed_by) == (Deal.Status.LOST, rep)
     page = response.content.decode()
@@ -295,17 +310,18 @@ def test_marking_a_deal_lost_records_the_reason_and_takes_it_off_the_board(book,
     assert (lead.count, lead.amount) == (1, Decimal("3000.00"))
 
 
-def test_the_lost_zone_takes_a_reason_as_long_as_the_deal_page_does(book, rep_client):
+def test_the_lost_zone_takes_a_note_as_long_as_the_deal_page_does(book, rep_client):
     deal = book["lead_a"]
-    assert rep_client.post(lost_url(deal), {"reason": "x" * 2001}).status_code == 400
-    response = rep_client.post(lost_url(deal), {"reason": "x" * 2000})
+    other = lost_reason("Other").pk
+    assert rep_client.post(lost_url(deal), {"reason": other, "note": "x" * 2001}).status_code == 400
+    response = rep_client.post(lost_url(deal), {"reason": other, "note": "x" * 2000})
     assert response.status_code == 200
     deal.refresh_from_db()
-    assert (deal.status, len(deal.lost_reason)) == (Deal.Status.LOST, 2000)
+    assert (deal.status, len(deal.lost_note)) == (Deal.Status.LOST, 2000)
 
 
 def test_a_won_deal_cannot_be_dropped_on_the_lost_zone(book, rep_client):
-    response = rep_client.post(lost_url(book["won"]), {"reason": "Changed their mind"})
+    response = rep_client.post(lost_url(book["won"]), {"reason": lost_reason("No decision").pk})
     assert response.status_code == 409
     assert "Only an open deal can be marked lost." in response.content.decode()
 
@@ -432,8 +448,9 @@ def test_the_board_runs_a_fixed_number_of_queries_for_a_rep(rep, rep_client, n, 
     bulk_deals(rep, n, stage_key="buy", status=Deal.Status.WON, closed_on=TODAY())
     # 1 session, 2 user, 3 is_manager: group, 4 is_manager: managed teams, 5 stages,
     # 6 pipeline settings, 7 learned-probability counts, 8 the grouped header aggregate,
-    # 9-12 the first page of each column (lead, understand, choose, won).
-    with django_assert_num_queries(12):
+    # 9-12 the first page of each column (lead, understand, choose, won), 13 the active
+    # lost reasons.
+    with django_assert_num_queries(13):
         response = rep_client.get(URL)
     assert len(card_ids(response.content.decode())) == PAGE * 3
 
@@ -449,8 +466,8 @@ def test_the_board_runs_a_fixed_number_of_queries_for_a_manager(
     bulk_deals(rep, n)
     # 1 session, 2 user, 3 is_manager: group, 4 owner choices, 5 stages, 6 pipeline settings,
     # 7 learned-probability counts, 8 the grouped header aggregate, 9-12 the first page of each
-    # column.
-    with django_assert_num_queries(12):
+    # column, 13 the active lost reasons.
+    with django_assert_num_queries(13):
         manager_client.get(URL)
 
 

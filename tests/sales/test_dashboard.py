@@ -278,12 +278,12 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     # leaderboard, risk counts), 12 activities per rep and type, 13 sales records per rep, month
     # and category, 14 funnel and time in stage, 15 R, 16 E, 17 sales cycle, 18 forecast,
     # 19 trend, 20 risk rows; 21 pipeline settings, 22 learned-probability counts (which
-    # probabilities weigh the pipeline)
-    with django_assert_num_queries(22):
+    # probabilities weigh the pipeline), 23 lost deals by reason
+    with django_assert_num_queries(23):
         response = manager_client.get(URL, Q1)
     assert len(response.context["data"].leaders) == count
     assert response.context["data"].quota.plans == count
-    with django_assert_num_queries(22):  # the htmx body runs the same queries
+    with django_assert_num_queries(23):  # the htmx body runs the same queries
         manager_client.get(URL, Q1, **HTMX)
 
 

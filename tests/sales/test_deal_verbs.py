@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from sales.models import Deal, DealError, SalesRecord, Stage, StageChange, StaleEdit
-from tests.factories import DealFactory
+from tests.factories import DealFactory, lost_reason
 
 
 def stage(key: str) -> Stage:
@@ -77,17 +77,28 @@ def test_a_won_deal_cannot_go_back_to_an_open_stage(deal, rep):
 
 
 def test_marking_lost_needs_a_reason(deal, rep):
-    with pytest.raises(DealError):
-        deal.mark_lost("   ", by=rep)
+    with pytest.raises(DealError, match="Say why"):
+        deal.mark_lost(None, note="Too dear", by=rep)
     deal.refresh_from_db()
     assert deal.status == Deal.Status.OPEN
 
 
+def test_other_needs_a_note_and_a_reason_of_the_list_does_not(deal, rep):
+    with pytest.raises(DealError, match="needs a note"):
+        deal.mark_lost(lost_reason("Other"), note="   ", by=rep)
+    deal.refresh_from_db()
+    assert deal.status == Deal.Status.OPEN
+    deal.mark_lost(lost_reason("No budget"), by=rep)
+    deal.refresh_from_db()
+    assert (deal.status, deal.lost_reason.name, deal.lost_note) == ("lost", "No budget", "")
+
+
 def test_a_lost_deal_keeps_its_stage_and_reason(deal, rep):
     deal.move_to(stage("understand"), by=rep)
-    deal.mark_lost("Chose a competitor", by=rep)
+    deal.mark_lost(lost_reason(), note=" Chose a local supplier ", by=rep)
     deal.refresh_from_db()
-    assert (deal.status, deal.stage.key, deal.lost_reason) == ("lost", "understand", "Chose a competitor")
+    assert (deal.status, deal.stage.key) == ("lost", "understand")
+    assert (deal.lost_reason.name, deal.lost_note) == ("Other", "Chose a local supplier")
     assert deal.closed_on == timezone.localdate()
     assert StageChange.objects.filter(deal=deal, status="lost").count() == 1
 
@@ -95,11 +106,11 @@ def test_a_lost_deal_keeps_its_stage_and_reason(deal, rep):
 def test_only_an_open_deal_can_be_marked_lost(deal, rep):
     deal.move_to(stage("buy"), by=rep)
     with pytest.raises(DealError):
-        deal.mark_lost("Too late", by=rep)
+        deal.mark_lost(lost_reason(), note="Too late", by=rep)
 
 
 def test_a_lost_deal_cannot_move(deal, rep):
-    deal.mark_lost("No budget", by=rep)
+    deal.mark_lost(lost_reason(), note="No budget", by=rep)
     with pytest.raises(DealError):
         deal.move_to(stage("choose"), by=rep)
 
@@ -170,6 +181,6 @@ def test_winning_moves_an_open_deal_to_the_first_won_stage(deal, rep):
 
 
 def test_only_an_open_deal_can_be_won(deal, rep):
-    deal.mark_lost("Budget cut", by=rep)
+    deal.mark_lost(lost_reason(), note="Budget cut", by=rep)
     with pytest.raises(DealError, match="Only an open deal can be won."):
         deal.win(by=rep)

@@ -17,6 +17,7 @@ from tests.factories import (
     DealFactory,
     ProductFactory,
     RepFactory,
+    lost_reason,
 )
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,7 @@ def test_the_list_filters_by_stage_status_text_and_close_range(rep_client, rep):
     deal_of(rep, title="Alpha", stage="understand", expected_close=today + datetime.timedelta(days=5))
     deal_of(rep, title="Beta", expected_close=today + datetime.timedelta(days=50))
     lost = deal_of(rep, title="Gamma")
-    lost.mark_lost("budget", by=rep)
+    lost.mark_lost(lost_reason(), note="budget", by=rep)
 
     def titles(**params) -> list[str]:
         return sorted(d.title for d in rep_client.get(LIST, params).context["deals"])
@@ -189,20 +190,24 @@ def test_marking_won_when_no_stage_wins_deals_says_so_and_changes_nothing(rep_cl
 
 def test_marking_lost_needs_a_reason_and_keeps_the_stage(rep_client, rep):
     deal = deal_of(rep, stage="choose")
-    response = rep_client.post(url("deal_lost", deal), {"reason": " ", "version": deal.version}, headers=HTMX)
+    response = rep_client.post(url("deal_lost", deal), {"reason": "", "version": deal.version}, headers=HTMX)
     assert b"is-invalid" in response.content
+    other = lost_reason("Other")
+    response = rep_client.post(
+        url("deal_lost", deal), {"reason": other.pk, "note": "", "version": deal.version}, headers=HTMX
+    )
+    assert "“Other” needs a note that says more." in response.content.decode()
     deal.refresh_from_db()
     assert deal.status == "open"
-    rep_client.post(
-        url("deal_lost", deal), {"reason": "Too expensive", "version": deal.version}, headers=HTMX
-    )
+    price = lost_reason("Price too high")
+    rep_client.post(url("deal_lost", deal), {"reason": price.pk, "version": deal.version}, headers=HTMX)
     deal.refresh_from_db()
-    assert (deal.status, deal.stage.key, deal.lost_reason) == ("lost", "choose", "Too expensive")
+    assert (deal.status, deal.stage.key, deal.lost_reason) == ("lost", "choose", price)
 
 
 def test_a_refused_action_is_shown_as_an_error_not_a_500(rep_client, rep):
     deal = deal_of(rep)
-    deal.mark_lost("gone", by=rep)
+    deal.mark_lost(lost_reason(), note="gone", by=rep)
     response = rep_client.post(
         url("deal_move", deal), {"stage": "choose", "version": deal.version}, headers=HTMX
     )
@@ -446,9 +451,9 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(rep_client, rep, n, djan
     ContentType.objects.clear_cache()  # else the count depends on which test ran before
     # session, user, deal with customer, owner, stage and product, stages, stage changes with their
     # stages and who, activities with owner, content type and change history (history_for), manager
-    # check (groups, managed teams), pipeline settings and learned-probability counts. The activity
-    # form's deal and customer are fixed: no choices.
-    with django_assert_num_queries(12):
+    # check (groups, managed teams), pipeline settings, learned-probability counts and the active
+    # lost reasons (the lost form's list). The activity form's deal and customer are fixed.
+    with django_assert_num_queries(13):
         response = rep_client.get(url("deal_detail", deal))
     assert len(response.context["timeline"]) == n + 1 + 2
 

@@ -18,6 +18,7 @@ from tests.factories import (
     ProductFactory,
     RepFactory,
     TeamFactory,
+    lost_reason,
 )
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +67,7 @@ def test_it_filters_by_status_owner_and_team():
     DealFactory(title="member's", owner=member, customer=CustomerFactory(owner=member))
     DealFactory(title="manager's", owner=team.manager, customer=CustomerFactory(owner=team.manager))
     lost = DealFactory(title="outsider's", owner=outsider, customer=CustomerFactory(owner=outsider))
-    lost.mark_lost("price", by=outsider)
+    lost.mark_lost(lost_reason(), note="price", by=outsider)
     assert sorted(_deals(f"team={team.pk}")[0]) == ["manager's", "member's"]
     assert _deals(f"owner={member.pk}")[0] == ["member's"]
     assert _deals("status=lost")[0] == ["outsider's"]

@@ -19,6 +19,7 @@ from tests.factories import (
     DealFactory,
     ProductFactory,
     SalesRecordFactory,
+    lost_reason,
 )
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +130,9 @@ def book(rep, manager, team, other_rep, other_team) -> dict:
     chosen = DealFactory(title="Beta", customer=acorn, amount=Decimal("900"), channel="Web", product=licence)
     chosen.move_to(Stage.objects.get(key="choose"), by=rep)
     DealFactory(title="Gamma", customer=acme, expected_close=today - datetime.timedelta(days=3))
-    DealFactory(title="Delta", customer=bolt, amount=Decimal("300")).mark_lost("price", by=manager)
+    DealFactory(title="Delta", customer=bolt, amount=Decimal("300")).mark_lost(
+        lost_reason(), note="price", by=manager
+    )
     DealFactory(title="Alpha elsewhere", customer=theirs)
 
     SalesRecordFactory(customer=acme, sold_on=datetime.date(2024, 2, 10), note="first order")

@@ -29,7 +29,7 @@ from sales.metrics import (
     won_trend,
 )
 from sales.models import Stage
-from tests.factories import ActivityFactory, CustomerFactory, SalesPlanFactory
+from tests.factories import ActivityFactory, CustomerFactory, SalesPlanFactory, lost_reason
 
 D = Decimal
 Q1 = Scope(start=datetime.date(2025, 1, 1), end=datetime.date(2025, 3, 31))
@@ -59,7 +59,7 @@ def make_deal(owner, customer, amount, opened, moves=(), *, lost=None, expected=
     for key, when in moves:
         deal.move_to(stage(key), by=owner, at=when)
     if lost:
-        deal.mark_lost("Price", by=owner, on=lost.date(), at=lost)
+        deal.mark_lost(lost_reason(), note="Price", by=owner, on=lost.date(), at=lost)
     return deal
 
 

@@ -109,7 +109,7 @@ def test_restarting_the_demo_keeps_what_users_did_and_reset_brings_the_demo_back
     open_demo = Deal.objects.filter(owner=rep1, status="open", external_id__startswith="demo-").first()
     lost = api.post(
         f"/api/deals/{open_demo.pk}/lost/",
-        {"reason": "Went quiet", "version": open_demo.version},
+        {"reason": "No decision", "version": open_demo.version},
         format="json",
     )
     assert lost.status_code == 200, lost.content

@@ -26,7 +26,7 @@ from history.actor import acting_as
 from people.models import Team
 from people.visibility import MANAGERS_GROUP, REPS_GROUP
 from sales.bulk import insert_objects, insert_rows
-from sales.models import Activity, Deal, Product, SalesPlan, SalesRecord, Stage, StageChange
+from sales.models import Activity, Deal, LostReason, Product, SalesPlan, SalesRecord, Stage, StageChange
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo users, documented in the README
 PREFIX = "demo-"
@@ -64,7 +64,6 @@ PRODUCTS = [
     ("Support plan", "Services", Decimal("1800.00")),
     ("Hardware kit", "Hardware", Decimal("6500.00")),
 ]
-LOST_REASONS = ["Price too high", "Chose a competitor", "No budget this year", "Project cancelled"]
 ACTIVITY_SUBJECTS = {
     Activity.Kind.CALL: [
         "Discovery call: current tools and pain points",
@@ -136,7 +135,7 @@ def _zone():
     return timezone.get_current_timezone()
 
 
-def _draw_deal(rng, i: int, customers, products, order, today, days: int) -> tuple[Deal, list]:
+def _draw_deal(rng, i: int, customers, products, order, reasons, today, days: int) -> tuple[Deal, list]:
     """Deal number ``i`` (unsaved) and the stages it went through, as (stage, day) pairs."""
     customer = customers[rng.randrange(len(customers))]
     product = rng.choice(products)
@@ -153,7 +152,7 @@ def _draw_deal(rng, i: int, customers, products, order, today, days: int) -> tup
         stage=stage,
         probability=stage.default_probability,
         status=status,
-        lost_reason=rng.choice(LOST_REASONS) if status == Deal.Status.LOST else "",
+        lost_reason=rng.choice(reasons) if status == Deal.Status.LOST else None,
         opened_on=opened,
         expected_close=expected,
         original_expected_close=original,
@@ -393,10 +392,12 @@ class Command(BaseCommand):
         """The deals in chunks, each written with its stage changes, sale and activities, so memory
         stays flat however many deals are asked for."""
         order = [stages[key] for key in ("lead", "understand", "choose", "buy", "use", "maintain")]
+        # The reasons that say enough on their own; "Other" would need a note.
+        reasons = list(LostReason.objects.active().filter(needs_note=False).order_by("order", "pk"))
         now = timezone.now()
         for first in range(0, count, CHUNK):
             drawn = [
-                _draw_deal(rng, i, customers, products, order, today, days)
+                _draw_deal(rng, i, customers, products, order, reasons, today, days)
                 for i in range(first, min(count, first + CHUNK))
             ]
             deals = insert_objects(Deal, [deal for deal, _steps in drawn])
