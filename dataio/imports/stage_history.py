@@ -25,14 +25,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dataio.imports.base import KindImporter
-from dataio.imports.deals import StageBook
+from dataio.imports.deals import ReasonBook, StageBook
 from dataio.imports.engine import Row
 from dataio.imports.report import Problem
 from history.models import record_deleted_in_bulk
 from sales.models import Deal, SalesRecord, Stage, StageChange
 
 CHUNK = 5000
-DEAL_FIELDS = ["stage", "status", "closed_on", "opened_on", "amount", "probability", "lost_reason", "version"]
+DEAL_FIELDS = [
+    "stage",
+    "status",
+    "closed_on",
+    "opened_on",
+    "amount",
+    "probability",
+    "lost_reason",
+    "lost_note",
+    "version",
+]
 
 
 @dataclass
@@ -78,6 +88,7 @@ class StageHistoryImporter(KindImporter):
     def __init__(self, ctx, report):
         super().__init__(ctx, report)
         self.book = StageBook(ctx.mapping.lost_stage)
+        self.reasons = ReasonBook()
         self.now = timezone.now()
         self.entries: dict[int, list[Entry]] = {}
         self.deals: dict[int, Deal] = {}
@@ -210,14 +221,19 @@ class StageHistoryImporter(KindImporter):
             )
             stage, status = to, new_status
         last = entries[-1]
+        # The reason text names one of the managed reasons, else it is the note of "Other".
+        reason, note = None, ""
         if status == Deal.Status.LOST:
-            lost_reason = lost_reason or deal.lost_reason or self.default_reason
-            if not lost_reason:
-                reason = _("A lost deal needs a reason (map a column or give a default).")
-                self.fail(last.row, "lost_reason", reason)
+            if lost_reason:
+                reason, note = self.reasons.reason_and_note(lost_reason)
+            elif deal.lost_reason_id:
+                reason, note = deal.lost_reason, deal.lost_note
+            elif self.default_reason:
+                reason, note = self.reasons.reason_and_note(self.default_reason)
+            if reason is None:
+                message = _("A lost deal needs a reason (map a column or give a default).")
+                self.fail(last.row, "lost_reason", message)
                 return None
-        else:
-            lost_reason = ""
         wanted = {
             "stage": stage,
             "status": status,
@@ -225,7 +241,8 @@ class StageHistoryImporter(KindImporter):
             "opened_on": timezone.localdate(entries[0].at),
             "amount": amount,
             "probability": deal.probability if deal.probability_overridden else stage.default_probability,
-            "lost_reason": lost_reason,
+            "lost_reason": reason,
+            "lost_note": note,
         }
         values = self.changed_fields(deal, wanted)
         plan = DealPath(deal=deal, changes=changes, values=values)

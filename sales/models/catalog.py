@@ -111,6 +111,17 @@ class LostReasonQuerySet(models.QuerySet):
         """Where a reason the list does not know goes, with its text as the note: "Other"."""
         return self.active().filter(needs_note=True).order_by("order", "pk").first()
 
+    def for_text(self, text: str) -> tuple["LostReason | None", str]:
+        """The reason a text names (its name or Chinese name, in any case) with no note, else
+        "Other" with the text as its note."""
+        text = " ".join((text or "").split())
+        if not text:
+            return None, ""
+        named = self.filter(models.Q(name__iexact=text) | models.Q(local_name__iexact=text)).first()
+        if named is not None:
+            return named, text if named.needs_note else ""
+        return self.fallback(), text
+
 
 class LostReason(Tracked):
     """Why a deal was lost, from the list admins keep; the defaults are seeded by a migration."""

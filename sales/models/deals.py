@@ -236,7 +236,7 @@ class Deal(Tracked):
     @transaction.atomic
     def mark_lost(
         self,
-        reason: LostReason | None,
+        reason: "LostReason | str | None",
         *,
         by,
         note: str = "",
@@ -247,6 +247,11 @@ class Deal(Tracked):
         its like need the note that says more."""
         if self.status != self.Status.OPEN:
             raise DealError(_("Only an open deal can be marked lost."))
+        if isinstance(reason, str):
+            # A reason typed as text (a batch action, a script): the list's reason it names, else
+            # "Other" with the text as its note.
+            reason, typed = LostReason.objects.for_text(reason)
+            note = " ".join(filter(None, [typed, (note or "").strip()])) if typed != note else note
         if reason is None:
             raise DealError(_("Say why the deal was lost."))
         note = (note or "").strip()

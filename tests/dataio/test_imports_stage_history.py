@@ -114,7 +114,7 @@ def test_the_deal_follows_its_last_entry(files):
     deals = {d.external_id: d for d in Deal.objects.select_related("stage")}
     d2, d4, d5 = deals["D-002"], deals["D-004"], deals["D-005"]
     assert (d2.status, d2.stage.key, d2.closed_on) == ("lost", "choose", datetime.date(2017, 4, 20))
-    assert d2.lost_reason == "Chose a competitor"  # the deal's own reason is kept
+    assert d2.lost_reason.name == "Chose a competitor"  # the deal's own reason is kept
     assert (d4.status, d4.stage.key, d4.closed_on) == ("open", "understand", None)
     assert d4.probability == Stage.objects.get(key="understand").default_probability
     assert (d5.status, d5.stage.key, d5.closed_on) == ("won", "use", datetime.date(2017, 12, 1))
@@ -250,8 +250,10 @@ def test_a_path_ending_lost_takes_the_mapping_default_when_the_deal_has_no_reaso
     report = run_import(lost.read_bytes(), "l.csv", Mapping.from_dict(HISTORY_MAPPING), user=None)
     assert report.committed, report.problems
     deal = Deal.objects.get(external_id="D-004")
-    assert (deal.status, deal.lost_reason, deal.closed_on) == (
+    # The mapping's default names no reason of the list: it is kept as the note of "Other".
+    assert (deal.status, deal.lost_reason.name, deal.lost_note, deal.closed_on) == (
         "lost",
+        "Other",
         "Lost in the old system",
         datetime.date(2017, 7, 1),
     )

@@ -67,7 +67,9 @@ def test_marking_several_deals_lost_keeps_the_reason(rep_client, rep):
     post = {"deals": _ticked(*deals), "action": "lost", "reason": "  Budget   cut "}
     response = rep_client.post(BATCH, post, follow=True)
     assert "2 deals marked lost." in _message(response)
-    assert set(Deal.objects.values_list("status", "lost_reason")) == {("lost", "Budget cut")}
+    # Text that names no reason of the list is kept as the note of "Other".
+    lost = set(Deal.objects.values_list("status", "lost_reason__name", "lost_note"))
+    assert lost == {("lost", "Other", "Budget cut")}
     assert StageChange.objects.filter(status="lost").count() == 2
 
 

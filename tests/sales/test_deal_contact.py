@@ -233,14 +233,15 @@ def test_a_deal_import_names_the_contact_by_email_or_name(admin_user):
                 "title": "Deal",
                 "customer": {"column": "Company", "match": "name"},
                 "contact": "Contact",
+                "opened_on": "Opened",
             },
         }
     )
     text = (
-        "Ref,Deal,Company,Contact\n"
-        "D-1,Engines,Acme,ADA@acme.test\n"
-        "D-2,Looms,Acme,grace hopper\n"
-        "D-3,Gears,Acme,\n"
+        "Ref,Deal,Company,Contact,Opened\n"
+        "D-1,Engines,Acme,ADA@acme.test,2024-01-05\n"
+        "D-2,Looms,Acme,grace hopper,2024-01-06\n"
+        "D-3,Gears,Acme,,2024-01-07\n"
     )
     report = run_import(text.encode(), "deals.csv", mapping, user=admin_user)
     assert report.problems == [], report.problems

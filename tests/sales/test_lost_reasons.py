@@ -197,8 +197,8 @@ def test_the_boards_undo_runs_a_fixed_number_of_queries(rep, team, rep_client, n
     # 1 session, 2 user, 3 the deal, 4 the stage, 5 savepoint, 6 the versioned update, 7 its history
     # row, 8 the stage-change row, 9 the sale in force, 10 the reversing entry, 11 its history row,
     # 12 the sale's reversed-on date, 13 its history row, 14 release savepoint, 15-16 is_manager,
-    # 17 stages, 18 header aggregate.
-    with django_assert_num_queries(18):
+    # 17 stages, 18 pipeline settings, 19 learned-probability counts, 20 header aggregate.
+    with django_assert_num_queries(20):
         response = rep_client.post(url, {"stage": "understand", "version": deal.version})
     assert response.status_code == 200
 

@@ -280,9 +280,9 @@ def test_the_page_of_a_won_deal_runs_a_fixed_number_of_queries(
     ContentType.objects.clear_cache()
     # session, user, deal with customer, owner, stage, product and lost reason, stages, stage changes
     # with their stages and who, activities with owner, content type and change history, manager
-    # check (groups, managed teams). The owner may reopen without a query; an open deal's lost
-    # reasons are not needed.
-    with django_assert_num_queries(10):
+    # check (groups, managed teams), pipeline settings and learned-probability counts. The owner
+    # may reopen without a query; an open deal's lost reasons are not needed.
+    with django_assert_num_queries(12):
         response = rep_client.get(url("deal_detail", won))
     assert response.context["can_reopen"]
 
