@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "customers",
     "sales",
     "dataio",
+    "automation",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,17 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-emails"))
+# The public address of the CRM, for links in emails (e.g. https://crm.example.com).
+CRM_SITE_URL = env_str("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The worker (python manage.py worker): seconds between its rounds, how long a claimed reminder is
+# held before another worker may take it over, and when the daily jobs run (business time zone).
+CRM_WORKER_INTERVAL = env_int("CRM_WORKER_INTERVAL", 10, minimum=1)
+CRM_REMINDER_LEASE_SECONDS = env_int("CRM_REMINDER_LEASE_SECONDS", 120, minimum=1)
+CRM_DIGEST_HOUR = env_int("CRM_DIGEST_HOUR", 7, minimum=0)
+# /health/ answers 503 when no worker went round its loop for this many seconds.
+CRM_HEALTH_HEARTBEAT_SECONDS = env_int("CRM_HEALTH_HEARTBEAT_SECONDS", 120, minimum=1)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

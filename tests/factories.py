@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from automation.models import Notification
 from customers.models import Contact, Customer
 from people.models import Team
 from people.visibility import MANAGERS_GROUP, REPS_GROUP
@@ -143,3 +144,14 @@ class SalesPlanFactory(factory.django.DjangoModelFactory):
     scope = SalesPlan.Scope.COMPANY
     target_ratio = Decimal("0.5")
     activity_ratio = Decimal("0.6")
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    user = factory.SubFactory(RepFactory)
+    text = factory.Sequence(lambda n: f"Reminder: call {n}")
+    url = "/activities/"
+    created_at = factory.LazyFunction(timezone.now)
+    key = factory.Sequence(lambda n: f"test:{n}")

@@ -18,6 +18,7 @@ from tests.factories import (
     ContactFactory,
     CustomerFactory,
     DealFactory,
+    NotificationFactory,
     SalesPlanFactory,
     SalesRecordFactory,
     TeamFactory,
@@ -37,6 +38,7 @@ SEGMENT_RECORDS = {
     "sales-records": "salesrecord",
     "plans": "plan",
     "teams": "team",
+    "notifications": "notification",
     "products": None,  # the catalogue is shared by everyone who signs in: nothing to hide
     "stages": None,  # the sales process is shared too
 }
@@ -72,6 +74,7 @@ def records_of(rep) -> dict:
         "salesrecord": SalesRecordFactory(owner=rep, customer=customer),
         "plan": SalesPlanFactory(scope=SalesPlan.Scope.REP, rep=rep),
         "team": rep.sales_teams.first() or TeamFactory(members=[rep]),
+        "notification": NotificationFactory(user=rep),
         "rep": rep,
     }
 

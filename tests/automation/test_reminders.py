@@ -1,0 +1,96 @@
+"""Reminders: sent once, to the owner, in their language, when their time comes (acceptance 1)."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from automation.models import Notification, Profile, Reminder
+from tests.factories import ActivityFactory
+
+
+def run_worker(at: datetime.datetime) -> None:
+    call_command("worker", "--once", "--now", at.isoformat())
+
+
+@pytest.fixture(autouse=True)
+def _locmem_mail_and_no_digests(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CRM_DIGEST_HOUR = 24  # the digests have their own tests
+
+
+@pytest.mark.django_db
+def test_a_reminder_is_sent_once_to_the_owner_in_their_language(rep):
+    rep.email = "rep@example.com"
+    rep.save()
+    Profile.objects.create(user=rep, language="zh-hans")
+    now = timezone.now().replace(microsecond=0)
+    activity = ActivityFactory(
+        owner=rep,
+        customer__owner=rep,
+        subject="Call Acme",
+        due_at=now + datetime.timedelta(minutes=10),
+        remind_before=0,
+    )
+
+    run_worker(now)
+    assert mail.outbox == []
+
+    run_worker(now + datetime.timedelta(minutes=10, seconds=1))
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == ["rep@example.com"]
+    assert email.subject == "提醒：Call Acme"
+    assert f"/activities/{activity.pk}/" in email.body
+    assert Notification.objects.get(user=rep).text == "提醒：Call Acme"
+
+    run_worker(now + datetime.timedelta(minutes=11))
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_reminder_time_is_the_due_time_less_the_minutes_before(rep):
+    due = timezone.now().replace(microsecond=0) + datetime.timedelta(hours=2)
+    activity = ActivityFactory(owner=rep, customer__owner=rep, due_at=due, remind_before=60)
+    assert activity.remind_at == due - datetime.timedelta(hours=1)
+    activity.remind_before = None
+    activity.save(update_fields=["remind_before"])
+    activity.refresh_from_db()
+    assert activity.remind_at is None
+
+
+@pytest.mark.django_db
+def test_a_done_or_deleted_activity_is_not_reminded(rep):
+    rep.email = "rep@example.com"
+    rep.save()
+    now = timezone.now().replace(microsecond=0)
+    done = ActivityFactory(owner=rep, customer__owner=rep, due_at=now, remind_before=0)
+    done.complete(at=now)
+    gone = ActivityFactory(owner=rep, customer__owner=rep, due_at=now, remind_before=0)
+    gone.delete()
+    run_worker(now + datetime.timedelta(minutes=1))
+    assert mail.outbox == []
+    assert Reminder.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_activity_done_after_it_was_queued_is_skipped(rep):
+    rep.email = "rep@example.com"
+    rep.save()
+    now = timezone.now().replace(microsecond=0)
+    activity = ActivityFactory(owner=rep, customer__owner=rep, due_at=now, remind_before=0)
+    Reminder.objects.create(activity=activity, remind_at=activity.remind_at)
+    activity.complete(at=now)
+    run_worker(now + datetime.timedelta(minutes=1))
+    assert mail.outbox == []
+    assert Reminder.objects.get().state == Reminder.State.SKIPPED
+
+
+@pytest.mark.django_db
+def test_a_bad_now_is_refused_with_a_message():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="not an ISO date"):
+        call_command("worker", "--once", "--now", "yesterday")
