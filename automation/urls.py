@@ -7,6 +7,7 @@ app_name = "automation"
 
 urlpatterns = [
     path("health/", views.health, name="health"),
+    path("dashboard/pipeline-trend/", require_safe(views.pipeline_trend), name="pipeline_trend"),
     path("notifications/", require_safe(views.notification_list), name="notifications"),
     path("notifications/bell/", require_safe(views.bell), name="bell"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),

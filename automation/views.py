@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from automation import trend
 from automation.digests import read_unsubscribe_token
 from automation.forms import ProfileForm
 from automation.models import Heartbeat, Notification, Profile, Reminder
@@ -137,3 +138,12 @@ def health(request: HttpRequest) -> JsonResponse:
     parts["queue"] = queue
     healthy = parts["database"] == "ok" and parts["cache"] == "ok" and worker["state"] == "ok"
     return JsonResponse({"status": "ok" if healthy else "failing", **parts}, status=200 if healthy else 503)
+
+
+@login_required
+def pipeline_trend(request: HttpRequest) -> HttpResponse:
+    """The open pipeline's trend and forecast accuracy in the user's scope (docs/metrics.md)."""
+    today = timezone.localdate()
+    data = trend.pipeline_trend(request.user, today=today)
+    top = max((p.amount for p in data.points), default=0)
+    return render(request, "automation/pipeline_trend.html", {"trend": data, "top": top})

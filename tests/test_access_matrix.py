@@ -124,6 +124,7 @@ MATRIX = {
     # For load balancers and monitors: no sign-in, no data.
     "automation:health": {"get": ("ok", "ok", "ok", "ok"), "post": ("405", "405", "405", "405")},
     "automation:notifications": READ_PAGE,
+    "automation:pipeline_trend": READ_PAGE,
     "automation:bell": READ_PAGE,
     "automation:notifications_read": POST_ONLY,
     # One's own notifications only: the manager and the admin get 404 for the rep's.
