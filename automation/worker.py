@@ -6,8 +6,15 @@ import os
 import socket
 import uuid
 
+from django.conf import settings
+from django.core.mail import get_connection
+from django.urls import reverse
+
 from automation import digests, reminders, snapshots
+from automation.mail import build_email
 from automation.models import Heartbeat
+from automation.profiles import language_of
+from dataio import jobs
 
 log = logging.getLogger(__name__)
 
@@ -27,4 +34,27 @@ def run_round(name: str, now: datetime.datetime, started: datetime.datetime) -> 
     done["snapshot"] = snapshots.daily_snapshot(now)
     done["digests"] = digests.send_digests(now)
     beat(name, now, started)
+    finished = jobs.run_due_imports(now, name, language_of)
+    for job in finished:
+        tell_importer(job)
+    done["imports"] = len(finished)
+    if finished:
+        beat(name, now, started)
     return done
+
+
+def tell_importer(job) -> None:
+    """An email to whoever started a background import, saying how it ended."""
+    if not job.user.email:
+        return
+    email = build_email(
+        key=f"import-{job.pk}",
+        to=job.user.email,
+        language=language_of(job.user),
+        template="import_done",
+        context={"job": job, "url": settings.CRM_SITE_URL + reverse("dataio:import_job", args=[job.pk])},
+    )
+    try:
+        get_connection().send_messages([email])
+    except Exception:
+        log.exception("The email about import %s could not be sent", job.pk)

@@ -206,6 +206,10 @@ CRM_STALE_DAYS = env_int("CRM_STALE_DAYS", 14)
 CRM_DASHBOARD_CACHE_SECONDS = env_int("CRM_DASHBOARD_CACHE_SECONDS", 0)
 # Rows with data an imported file may have, in the browser and on the command line.
 CRM_IMPORT_MAX_ROWS = env_int("CRM_IMPORT_MAX_ROWS", 200_000)
+# A browser import of more rows than this runs in the worker, with a progress bar.
+CRM_IMPORT_BACKGROUND_ROWS = env_int("CRM_IMPORT_BACKGROUND_ROWS", 2000, minimum=0)
+# How long a worker holds a background import before another may take it over (its work rolled back).
+CRM_IMPORT_LEASE_SECONDS = env_int("CRM_IMPORT_LEASE_SECONDS", 1800, minimum=60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -13,5 +13,6 @@ urlpatterns = [
     path("imports/map/", imports.import_map, name="import_map"),
     path("imports/preview/", imports.import_preview, name="import_preview"),
     path("imports/commit/", imports.import_commit, name="import_commit"),
+    path("imports/jobs/<int:pk>/", require_safe(imports.import_job), name="import_job"),
     path("imports/mapping.json", imports.import_mapping_json, name="import_mapping_json"),
 ]

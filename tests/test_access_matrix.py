@@ -64,6 +64,8 @@ MATRIX = {
     "dataio:import_preview": MANAGERS,
     "dataio:import_commit": MANAGERS_POST,
     "dataio:import_mapping_json": MANAGERS,
+    # A background import's progress: its importer's (and their managers') to see.
+    "dataio:import_job": READ_PAGE,
     "sales:home": READ_PAGE,
     "sales:dashboard": READ_PAGE,
     "sales:pipeline": READ_PAGE,

@@ -7,7 +7,9 @@ from sales.models import Deal, SalesRecord, Stage, StageChange
 from tests.factories import DealFactory, ProductFactory
 
 OUR_MODELS = [
-    m for m in apps.get_models() if m._meta.app_label in {"customers", "sales", "history", "automation"}
+    m
+    for m in apps.get_models()
+    if m._meta.app_label in {"customers", "sales", "history", "automation", "dataio"}
 ]
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from dataio.models import ImportJob
 from sales.models import SalesPlan
 from tests.factories import (
     ActivityFactory,
@@ -39,6 +40,7 @@ SEGMENT_RECORDS = {
     "plans": "plan",
     "teams": "team",
     "notifications": "notification",
+    "jobs": "importjob",
     "products": None,  # the catalogue is shared by everyone who signs in: nothing to hide
     "stages": None,  # the sales process is shared too
 }
@@ -75,6 +77,9 @@ def records_of(rep) -> dict:
         "plan": SalesPlanFactory(scope=SalesPlan.Scope.REP, rep=rep),
         "team": rep.sales_teams.first() or TeamFactory(members=[rep]),
         "notification": NotificationFactory(user=rep),
+        "importjob": ImportJob.objects.create(
+            user=rep, kind="deals", filename="deals.csv", data=b"", mapping={}
+        ),
         "rep": rep,
     }
 

@@ -48,7 +48,8 @@ class Command(BaseCommand):
             done = run_round(name, fixed or timezone.now(), started)
             if once:
                 self.stdout.write(
-                    f"Sent {done['reminders']} reminders and {done['digests']} digests"
+                    f"Sent {done['reminders']} reminders and {done['digests']} digests, "
+                    f"ran {done['imports']} imports"
                     + ("; took the pipeline snapshot." if done["snapshot"] else ".")
                 )
                 return

@@ -1,0 +1,12 @@
+from django.contrib import admin
+
+from dataio.models import ImportJob
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "kind", "filename", "state", "rows_done", "rows_total"]
+    list_filter = ["state", "kind"]
+    search_fields = ["filename", "user__username"]
+    exclude = ["data"]
+    raw_id_fields = ["user"]

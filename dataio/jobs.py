@@ -1,0 +1,111 @@
+"""Large browser imports run by the worker, all or nothing, with their progress for the page.
+
+The job's ``done`` mark is written inside the import's own transaction (``before_commit``), so a
+worker killed at any point leaves either the whole import and ``done``, or nothing and a job that
+the next worker runs again once its lease has run out.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import override
+
+from dataio.imports import Mapping, MappingError, run_import, upload_limits
+from dataio.models import ImportJob
+
+log = logging.getLogger(__name__)
+PROBLEMS_KEPT = 1000
+
+
+class LostClaim(Exception):
+    """Another worker took the job over (this one overran its lease): roll this run back."""
+
+
+def enqueue(user, *, filename: str, data: bytes, mapping: dict, rows: int) -> ImportJob:
+    return ImportJob.objects.create(
+        user=user,
+        kind=mapping.get("kind", ""),
+        filename=filename,
+        data=data,
+        mapping=mapping,
+        rows_total=rows,
+    )
+
+
+def claim(now: datetime.datetime, worker: str) -> ImportJob | None:
+    lease = now + datetime.timedelta(seconds=settings.CRM_IMPORT_LEASE_SECONDS)
+    with transaction.atomic():
+        pk = (
+            ImportJob.objects.claimable(now)
+            .order_by("created_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is None:
+            return None
+        ImportJob.objects.filter(pk=pk).update(
+            state=ImportJob.State.RUNNING, worker=worker, lease_until=lease, rows_done=0
+        )
+    return ImportJob.objects.select_related("user").get(pk=pk)
+
+
+def _finish(job: ImportJob, state: str, summary: str, problems=()) -> int:
+    return ImportJob.objects.filter(pk=job.pk, worker=job.worker, state=ImportJob.State.RUNNING).update(
+        state=state,
+        summary=summary,
+        problems=[[p.row, p.column, str(p.reason)] for p in list(problems)[:PROBLEMS_KEPT]],
+        finished_at=timezone.now(),
+        lease_until=None,
+        rows_done=job.rows_total,
+        data=b"",
+    )
+
+
+def run(job: ImportJob, language: str) -> ImportJob:
+    """Run a claimed job to the end (its summary in ``language``); returns it as it ended."""
+    job.refresh_from_db()
+    with override(language):
+        try:
+            mapping = Mapping.from_dict(job.mapping)
+        except MappingError as exc:
+            _finish(job, ImportJob.State.FAILED, str(exc))
+            return ImportJob.objects.get(pk=job.pk)
+
+        def progress(rows: int) -> None:
+            ImportJob.objects.filter(pk=job.pk, worker=job.worker).update(rows_done=rows)
+
+        def done(report) -> None:
+            if not _finish(job, ImportJob.State.DONE, report.summary()):
+                raise LostClaim(job.pk)
+
+        report = run_import(
+            bytes(job.data),
+            job.filename,
+            mapping,
+            user=job.user,
+            limits=upload_limits(),
+            progress=progress,
+            before_commit=done,
+        )
+        if not report.committed:
+            _finish(job, ImportJob.State.FAILED, report.summary(), report.problems)
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def run_due_imports(now: datetime.datetime, worker: str, language_of) -> list[ImportJob]:
+    """Every queued import, one after the other; ``language_of(user)`` picks each summary's language."""
+    finished = []
+    while job := claim(now, worker):
+        job.worker = worker
+        try:
+            finished.append(run(job, language_of(job.user)))
+        except LostClaim:
+            log.warning("Background import %s was taken over by another worker", job.pk)
+        except Exception:
+            log.exception("Background import %s failed", job.pk)
+            _finish(job, ImportJob.State.FAILED, "The import stopped on an error; nothing was imported.")
+    return finished
