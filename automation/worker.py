@@ -25,6 +25,8 @@ def worker_name() -> str:
 
 def beat(name: str, now: datetime.datetime, started: datetime.datetime) -> None:
     Heartbeat.objects.update_or_create(worker=name, defaults={"beat_at": now, "started_at": started})
+    # Workers that stopped a day ago are gone for good (each start has a new name).
+    Heartbeat.objects.filter(beat_at__lt=now - datetime.timedelta(days=1)).delete()
 
 
 def run_round(name: str, now: datetime.datetime, started: datetime.datetime) -> dict:

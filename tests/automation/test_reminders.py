@@ -94,3 +94,51 @@ def test_a_bad_now_is_refused_with_a_message():
 
     with pytest.raises(CommandError, match="not an ISO date"):
         call_command("worker", "--once", "--now", "yesterday")
+
+
+@pytest.mark.django_db
+def test_the_activity_form_sets_a_reminder_and_refuses_one_without_a_due_time(rep_client, rep):
+    from django.urls import reverse
+
+    from sales.models import Activity
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(owner=rep)
+    url = reverse("sales:activity_create")
+    base = {"kind": "call", "subject": "Call back", "customer": customer.pk}
+    refused = rep_client.post(url, {**base, "remind_before": "15"})
+    assert refused.status_code in (200, 400)
+    assert "A reminder needs a due time." in refused.content.decode()
+    assert not Activity.objects.exists()
+
+    rep_client.post(url, {**base, "due_at": "2026-12-08T10:00", "remind_before": "15"})
+    activity = Activity.objects.get()
+    assert timezone.localtime(activity.remind_at).strftime("%Y-%m-%d %H:%M") == "2026-12-08 09:45"
+
+
+@pytest.mark.django_db
+def test_moving_the_due_time_sends_the_reminder_again_at_the_new_time(rep, settings):
+    rep.email = "rep@example.com"
+    rep.save()
+    now = timezone.now().replace(microsecond=0)
+    activity = ActivityFactory(owner=rep, customer__owner=rep, due_at=now, remind_before=0)
+    run_worker(now + datetime.timedelta(minutes=1))
+    activity.due_at = now + datetime.timedelta(hours=2)
+    activity.save()
+    run_worker(now + datetime.timedelta(hours=1))
+    assert len(mail.outbox) == 1
+    run_worker(now + datetime.timedelta(hours=2, minutes=1))
+    assert len(mail.outbox) == 2
+    assert Reminder.objects.filter(state=Reminder.State.SENT).count() == 2
+
+
+@pytest.mark.django_db
+def test_reminder_emails_turned_off_still_notify_in_the_app(rep):
+    rep.email = "rep@example.com"
+    rep.save()
+    Profile.objects.create(user=rep, reminder_emails=False)
+    now = timezone.now().replace(microsecond=0)
+    ActivityFactory(owner=rep, customer__owner=rep, due_at=now, remind_before=0)
+    run_worker(now + datetime.timedelta(minutes=1))
+    assert mail.outbox == []
+    assert Notification.objects.filter(user=rep).count() == 1
