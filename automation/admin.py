@@ -5,7 +5,7 @@ from automation.models import DailyRun, Digest, Heartbeat, Notification, Pipelin
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "language", "daily_digest", "reminder_emails"]
+    list_display = ["user", "language", "daily_digest", "weekly_digest", "reminder_emails"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
 
@@ -33,7 +33,7 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin):
-    list_display = ["day", "user", "sent_at"]
+    list_display = ["day", "kind", "user", "sent_at"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
 

@@ -7,5 +7,5 @@ from automation.models import Profile
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
-        fields = ["language", "daily_digest", "reminder_emails"]
+        fields = ["language", "daily_digest", "weekly_digest", "reminder_emails"]
         labels = {"language": _("Language of your emails")}

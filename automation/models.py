@@ -27,6 +27,13 @@ class Profile(models.Model):
     daily_digest = models.BooleanField(
         _("daily digest"), default=True, help_text=_("A morning email of what is due and the deals at risk.")
     )
+    weekly_digest = models.BooleanField(
+        _("weekly team digest"),
+        default=True,
+        help_text=_(
+            "For managers: a Monday email of the team's indicators, revenue against target and risks."
+        ),
+    )
     reminder_emails = models.BooleanField(
         _("reminder emails"), default=True, help_text=_("An email when an activity's reminder is due.")
     )
@@ -165,11 +172,16 @@ class DigestQuerySet(models.QuerySet):
 
 
 class Digest(models.Model):
-    """A daily digest sent to a user on a day: the row is the claim, so no day gets two."""
+    """A digest sent to a user on a day: the row is the claim, so no day gets two of a kind."""
+
+    class Kind(models.TextChoices):
+        DAILY = "daily", _("Daily digest")
+        WEEKLY = "weekly", _("Weekly team digest")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
     )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.DAILY)
     day = models.DateField(_("day"))
     sent_at = models.DateTimeField(_("sent at"))
 
@@ -179,10 +191,10 @@ class Digest(models.Model):
         ordering = ["-day", "user"]
         verbose_name = _("digest sent")
         verbose_name_plural = _("digests sent")
-        constraints = [models.UniqueConstraint(fields=["user", "day"], name="digest_user_day")]
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "day"], name="digest_user_kind_day")]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.day}"
+        return f"{self.user} {self.kind} {self.day}"
 
 
 class SnapshotQuerySet(models.QuerySet):

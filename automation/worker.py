@@ -34,7 +34,7 @@ def run_round(name: str, now: datetime.datetime, started: datetime.datetime) -> 
     beat(name, now, started)
     done = {"reminders": reminders.send_due_reminders(now, name)}
     done["snapshot"] = snapshots.daily_snapshot(now)
-    done["digests"] = digests.send_digests(now)
+    done["digests"] = digests.send_digests(now) + digests.send_weekly_digests(now)
     beat(name, now, started)
     finished = jobs.run_due_imports(now, name, language_of)
     for job in finished:

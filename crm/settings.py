@@ -192,6 +192,8 @@ CRM_SITE_URL = env_str("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CRM_WORKER_INTERVAL = env_int("CRM_WORKER_INTERVAL", 10, minimum=1)
 CRM_REMINDER_LEASE_SECONDS = env_int("CRM_REMINDER_LEASE_SECONDS", 120, minimum=1)
 CRM_DIGEST_HOUR = env_int("CRM_DIGEST_HOUR", 7, minimum=0)
+# The weekday of the managers' weekly digest (0 Monday … 6 Sunday).
+CRM_WEEKLY_DIGEST_WEEKDAY = env_int("CRM_WEEKLY_DIGEST_WEEKDAY", 0, minimum=0)
 # /health/ answers 503 when no worker went round its loop for this many seconds.
 CRM_HEALTH_HEARTBEAT_SECONDS = env_int("CRM_HEALTH_HEARTBEAT_SECONDS", 120, minimum=1)
 

@@ -138,3 +138,43 @@ def test_a_tampered_unsubscribe_link_is_a_400(client, rep):
     assert client.post(f"/unsubscribe/{token[:-2]}xx/").status_code == 400
     assert not Profile.objects.filter(user=rep, daily_digest=False).exists()
     assert Notification.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_managers_get_the_weekly_team_digest_once(manager, rep, team, other_rep, other_team, settings):
+    from automation.digests import send_weekly_digests
+    from automation.models import PipelineSnapshot
+    from sales.models import Stage
+
+    manager.email, rep.email = "manager@example.com", "rep@example.com"
+    manager.save()
+    rep.save()
+    today = timezone.localdate()
+    settings.CRM_WEEKLY_DIGEST_WEEKDAY = today.weekday()
+    now = morning(today)
+    won = DealFactory(owner=rep, customer__owner=rep, title="Big win", amount="1234")
+    won.win(by=rep, at=now)
+    DealFactory(
+        owner=rep, customer__owner=rep, title="Late deal", expected_close=today - datetime.timedelta(days=3)
+    )
+    DealFactory(
+        owner=other_rep,
+        customer__owner=other_rep,
+        title="Not my team",
+        expected_close=today - datetime.timedelta(days=3),
+    )
+    lead = Stage.objects.get(key="lead")
+    for day, amount in ((today, "1100"), (today - datetime.timedelta(days=7), "1000")):
+        PipelineSnapshot.objects.create(day=day, owner=rep, stage=lead, deals=1, amount=amount, weighted="0")
+
+    assert send_weekly_digests(morning(today + datetime.timedelta(days=1))) == 0  # another weekday
+    assert send_weekly_digests(now) == 2  # the manager and other_team's manager
+    assert send_weekly_digests(now) == 0
+
+    (email,) = [m for m in mail.outbox if m.to == ["manager@example.com"]]
+    body = email.body
+    assert "Won revenue: 1,234.00" in body
+    assert "10.0 % since last week" in body
+    assert "Late deal" in body and "Not my team" not in body
+    assert "/unsubscribe/" in body
+    assert not [m for m in mail.outbox if m.to == ["rep@example.com"]]  # reps get no weekly digest
