@@ -175,3 +175,21 @@ def test_the_page_runs_a_fixed_number_of_queries(admin_client_, rep, other_rep):
     add_days(20, 80)
     won_on(rep, today.replace(day=1) - datetime.timedelta(days=3), "100")
     assert queries(admin_client_) == small
+
+
+@pytest.mark.django_db
+def test_the_backfill_can_be_told_to_leave_existing_snapshots_alone(rep):
+    DealFactory(owner=rep, customer__owner=rep, stage="lead")
+    call_command("snapshot_pipeline", "--days", "3", "--if-empty")
+    assert PipelineSnapshot.objects.values("day").distinct().count() == 1  # the deal is new: one day
+    DealFactory(owner=rep, customer__owner=rep, stage="lead")
+    call_command("snapshot_pipeline", "--days", "3", "--if-empty")
+    assert PipelineSnapshot.objects.get().deals == 1
+
+
+@pytest.mark.django_db
+def test_a_bad_backfill_argument_is_refused_with_a_message():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("snapshot_pipeline", "--today", "someday")
