@@ -4,11 +4,13 @@ import datetime
 import logging
 import os
 import socket
+import time
 import uuid
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.urls import reverse
+from django.utils import timezone
 
 from automation import digests, reminders, snapshots
 from automation.mail import build_email
@@ -36,7 +38,14 @@ def run_round(name: str, now: datetime.datetime, started: datetime.datetime) -> 
     done["snapshot"] = snapshots.daily_snapshot(now)
     done["digests"] = digests.send_digests(now) + digests.send_weekly_digests(now)
     beat(name, now, started)
-    finished = jobs.run_due_imports(now, name, language_of)
+    last_beat = [time.monotonic()]
+
+    def alive() -> None:
+        if time.monotonic() - last_beat[0] >= 5:
+            beat(name, timezone.now(), started)
+            last_beat[0] = time.monotonic()
+
+    finished = jobs.run_due_imports(now, name, language_of, alive)
     for job in finished:
         tell_importer(job)
     done["imports"] = len(finished)

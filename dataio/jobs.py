@@ -65,8 +65,11 @@ def _finish(job: ImportJob, state: str, summary: str, problems=()) -> int:
     )
 
 
-def run(job: ImportJob, language: str) -> ImportJob:
-    """Run a claimed job to the end (its summary in ``language``); returns it as it ended."""
+def run(job: ImportJob, language: str, alive=None) -> ImportJob:
+    """Run a claimed job to the end (its summary in ``language``); returns it as it ended.
+
+    ``alive`` is called as rows are checked, so the worker's heartbeat goes on during a long import.
+    """
     job.refresh_from_db()
     with override(language):
         try:
@@ -77,6 +80,8 @@ def run(job: ImportJob, language: str) -> ImportJob:
 
         def progress(rows: int) -> None:
             ImportJob.objects.filter(pk=job.pk, worker=job.worker).update(rows_done=rows)
+            if alive is not None:
+                alive()
 
         def done(report) -> None:
             if not _finish(job, ImportJob.State.DONE, report.summary()):
@@ -96,13 +101,13 @@ def run(job: ImportJob, language: str) -> ImportJob:
     return ImportJob.objects.get(pk=job.pk)
 
 
-def run_due_imports(now: datetime.datetime, worker: str, language_of) -> list[ImportJob]:
+def run_due_imports(now: datetime.datetime, worker: str, language_of, alive=None) -> list[ImportJob]:
     """Every queued import, one after the other; ``language_of(user)`` picks each summary's language."""
     finished = []
     while job := claim(now, worker):
         job.worker = worker
         try:
-            finished.append(run(job, language_of(job.user)))
+            finished.append(run(job, language_of(job.user), alive))
         except LostClaim:
             log.warning("Background import %s was taken over by another worker", job.pk)
         except Exception:
