@@ -18,6 +18,7 @@ from automation.forms import ProfileForm
 from automation.models import Heartbeat, Notification, Profile, Reminder
 from automation.profiles import profile_of
 from crm.shortcuts import get_visible_or_404
+from dataio.models import ImportJob
 
 
 @login_required
@@ -133,6 +134,7 @@ def health(request: HttpRequest) -> JsonResponse:
         queue = {
             "reminders_waiting": waiting.count(),
             "oldest_waiting_seconds": int((now - oldest).total_seconds()) if oldest else None,
+            "imports_waiting": ImportJob.objects.claimable(now).count(),
         }
     parts["worker"] = worker
     parts["queue"] = queue

@@ -28,6 +28,7 @@ def test_healthy_with_a_recent_heartbeat(client, settings, rep):
     assert 20 <= body["worker"]["heartbeat_age_seconds"] <= 25
     assert body["worker"]["threshold_seconds"] == 60
     assert body["queue"]["reminders_waiting"] == 1
+    assert body["queue"]["imports_waiting"] == 0
     assert 300 <= body["queue"]["oldest_waiting_seconds"] <= 305
     assert b"Secret" not in response.content and b"w1" not in response.content
 
