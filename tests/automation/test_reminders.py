@@ -142,3 +142,30 @@ def test_reminder_emails_turned_off_still_notify_in_the_app(rep):
     run_worker(now + datetime.timedelta(minutes=1))
     assert mail.outbox == []
     assert Notification.objects.filter(user=rep).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_api_sets_a_reminder_and_refuses_one_without_a_due_time(rep_client, rep):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(owner=rep)
+    base = {"kind": "call", "subject": "Call back", "customer": customer.pk}
+    refused = rep_client.post(
+        "/api/activities/", {**base, "remind_before": 60}, content_type="application/json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["remind_before"] == ["A reminder needs a due time."]
+    bad = rep_client.post(
+        "/api/activities/",
+        {**base, "due_at": "2026-12-08T10:00:00Z", "remind_before": 7},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and "remind_before" in bad.json()
+
+    made = rep_client.post(
+        "/api/activities/",
+        {**base, "due_at": "2026-12-08T10:00:00Z", "remind_before": 60},
+        content_type="application/json",
+    )
+    assert made.status_code == 201
+    assert made.json()["remind_at"].startswith("2026-12-08T09:00:00")
