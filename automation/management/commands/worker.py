@@ -37,13 +37,23 @@ class Command(BaseCommand):
 
     def handle(self, *args, once: bool, now: str | None, interval: int | None, **options):
         fixed = parse_now(now) if now else None
+        if interval is not None and interval < 1:
+            raise CommandError("--interval must be at least 1 second.")
         interval = interval or settings.CRM_WORKER_INTERVAL
         name = worker_name()
         started = timezone.now()
         stopping = []
+        # SIGTERM (systemd, docker, scripts/run) ends the worker after its current round.
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         if not once:
             self.stdout.write(f"Worker {name} started; a round every {interval} s (Ctrl+C stops it).")
+        try:
+            self._loop(name, started, fixed, once, interval, stopping)
+        except KeyboardInterrupt:
+            # What the round had not recorded is sent again by the next worker (docs/automation.md).
+            self.stdout.write("Worker stopped.")
+
+    def _loop(self, name, started, fixed, once: bool, interval: int, stopping: list) -> None:
         while True:
             done = run_round(name, fixed or timezone.now(), started)
             if once:
