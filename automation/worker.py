@@ -49,7 +49,8 @@ def run_round(name: str, now: datetime.datetime, started: datetime.datetime) -> 
     for job in finished:
         tell_importer(job)
     done["imports"] = len(finished)
-    if finished:
+    done["exports"] = jobs.run_due_exports(now, name, language_of, alive)
+    if finished or done["exports"]:
         beat(name, now, started)
     return done
 

@@ -210,7 +210,10 @@ CRM_DASHBOARD_CACHE_SECONDS = env_int("CRM_DASHBOARD_CACHE_SECONDS", 0)
 CRM_IMPORT_MAX_ROWS = env_int("CRM_IMPORT_MAX_ROWS", 200_000)
 # A browser import of more rows than this runs in the worker, with a progress bar.
 CRM_IMPORT_BACKGROUND_ROWS = env_int("CRM_IMPORT_BACKGROUND_ROWS", 2000, minimum=0)
-# How long a worker holds a background import before another may take it over (its work rolled back).
+# A list export of more rows than this is written by the worker and offered for download (0: never).
+CRM_EXPORT_BACKGROUND_ROWS = env_int("CRM_EXPORT_BACKGROUND_ROWS", 20_000, minimum=0)
+# How long a worker holds a background import or export before another may take it over (a dead
+# worker's import rolled back; an export is simply written again).
 CRM_IMPORT_LEASE_SECONDS = env_int("CRM_IMPORT_LEASE_SECONDS", 1800, minimum=60)
 
 REST_FRAMEWORK = {

@@ -10,11 +10,13 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import override
 
+from dataio import exports
 from dataio.imports import Mapping, MappingError, run_import, upload_limits
-from dataio.models import ImportJob
+from dataio.models import ExportJob, ImportJob
 
 log = logging.getLogger(__name__)
 PROBLEMS_KEPT = 1000
@@ -114,3 +116,59 @@ def run_due_imports(now: datetime.datetime, worker: str, language_of, alive=None
             log.exception("Background import %s failed", job.pk)
             _finish(job, ImportJob.State.FAILED, "The import stopped on an error; nothing was imported.")
     return finished
+
+
+def claim_export(now: datetime.datetime, worker: str) -> ExportJob | None:
+    lease = now + datetime.timedelta(seconds=settings.CRM_IMPORT_LEASE_SECONDS)
+    with transaction.atomic():
+        pk = (
+            ExportJob.objects.claimable(now)
+            .order_by("created_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is None:
+            return None
+        ExportJob.objects.filter(pk=pk).update(
+            state=ExportJob.State.RUNNING, worker=worker, lease_until=lease, rows_done=0
+        )
+    return ExportJob.objects.select_related("user").defer("content").get(pk=pk)
+
+
+def run_export(job: ExportJob, language: str, alive=None) -> None:
+    """Write the export as its requester sees the list now, in their language; a rerun is harmless."""
+    mine = ExportJob.objects.filter(pk=job.pk, worker=job.worker, state=ExportJob.State.RUNNING)
+
+    def progress(rows: int) -> None:
+        mine.update(rows_done=rows)
+        if alive is not None:
+            alive()
+
+    with override(language):
+        spec = exports.LISTS[job.kind]
+        qs = exports.list_queryset(job.kind, job.user, QueryDict(job.query))
+        filename, content = exports.export_file(spec.columns, qs, str(spec.name), job.format, progress)
+    mine.update(
+        state=ExportJob.State.DONE,
+        filename=filename,
+        content=content,
+        rows_done=job.rows_total,
+        finished_at=timezone.now(),
+        lease_until=None,
+    )
+
+
+def run_due_exports(now: datetime.datetime, worker: str, language_of, alive=None) -> int:
+    done = 0
+    while job := claim_export(now, worker):
+        job.worker = worker
+        try:
+            run_export(job, language_of(job.user), alive)
+            done += 1
+        except Exception:
+            log.exception("Background export %s failed", job.pk)
+            ExportJob.objects.filter(pk=job.pk, worker=worker).update(
+                state=ExportJob.State.FAILED, finished_at=timezone.now(), lease_until=None
+            )
+    return done

@@ -66,6 +66,9 @@ MATRIX = {
     "dataio:import_mapping_json": MANAGERS,
     # A background import's progress: its importer's (and their managers') to see.
     "dataio:import_job": READ_PAGE,
+    # A background export's page and, once written, its file.
+    "dataio:export_job": READ_PAGE,
+    "dataio:export_download": READ_PAGE,
     "sales:home": READ_PAGE,
     "sales:dashboard": READ_PAGE,
     "sales:pipeline": READ_PAGE,

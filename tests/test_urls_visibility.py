@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from dataio.models import ImportJob
+from dataio.models import ExportJob, ImportJob
 from sales.models import SalesPlan
 from tests.factories import (
     ActivityFactory,
@@ -41,6 +41,7 @@ SEGMENT_RECORDS = {
     "teams": "team",
     "notifications": "notification",
     "jobs": "importjob",
+    "exports": "exportjob",
     "products": None,  # the catalogue is shared by everyone who signs in: nothing to hide
     "stages": None,  # the sales process is shared too
 }
@@ -79,6 +80,9 @@ def records_of(rep) -> dict:
         "notification": NotificationFactory(user=rep),
         "importjob": ImportJob.objects.create(
             user=rep, kind="deals", filename="deals.csv", data=b"", mapping={}
+        ),
+        "exportjob": ExportJob.objects.create(
+            user=rep, kind="deals", format="csv", state="done", filename="d.csv"
         ),
         "rep": rep,
     }

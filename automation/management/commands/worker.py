@@ -59,7 +59,7 @@ class Command(BaseCommand):
             if once:
                 self.stdout.write(
                     f"Sent {done['reminders']} reminders and {done['digests']} digests, "
-                    f"ran {done['imports']} imports"
+                    f"ran {done['imports']} imports and {done['exports']} exports"
                     + ("; took the pipeline snapshot." if done["snapshot"] else ".")
                 )
                 return
