@@ -6,6 +6,10 @@ from django.utils.translation import gettext as _
 
 from accounts import sessions
 
+# Sent by requests a page makes by itself on a timer (the notification bell): they do not count as
+# the user being there, or an open tab would keep its session alive forever.
+BACKGROUND_HEADER = "X-CRM-Background"
+
 
 class SessionExpiryMiddleware:
     """Signs the user out when the session was idle too long, is too old, or was ended everywhere.
@@ -22,6 +26,6 @@ class SessionExpiryMiddleware:
             if sessions.end_reason(request.session, request.user, now):
                 logout(request)
                 messages.info(request, _("Your session has ended. Please sign in again."))
-            else:
+            elif not request.headers.get(BACKGROUND_HEADER):
                 sessions.touch(request.session, now)
         return self.get_response(request)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "customers",
     "sales",
     "dataio",
+    "automation",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,19 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-emails"))
+# The public address of the CRM, for links in emails (e.g. https://crm.example.com).
+CRM_SITE_URL = env_str("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The worker (python manage.py worker): seconds between its rounds, how long a claimed reminder is
+# held before another worker may take it over, and when the daily jobs run (business time zone).
+CRM_WORKER_INTERVAL = env_int("CRM_WORKER_INTERVAL", 10, minimum=1)
+CRM_REMINDER_LEASE_SECONDS = env_int("CRM_REMINDER_LEASE_SECONDS", 120, minimum=1)
+CRM_DIGEST_HOUR = env_int("CRM_DIGEST_HOUR", 7, minimum=0)
+# The weekday of the managers' weekly digest (0 Monday … 6 Sunday).
+CRM_WEEKLY_DIGEST_WEEKDAY = env_int("CRM_WEEKLY_DIGEST_WEEKDAY", 0, minimum=0)
+# /health/ answers 503 when no worker went round its loop for this many seconds.
+CRM_HEALTH_HEARTBEAT_SECONDS = env_int("CRM_HEALTH_HEARTBEAT_SECONDS", 120, minimum=1)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -197,6 +211,13 @@ CRM_DASHBOARD_CACHE_SECONDS = env_int("CRM_DASHBOARD_CACHE_SECONDS", 0)
 CRM_LEARNED_PROBABILITIES_CACHE_SECONDS = env_int("CRM_LEARNED_PROBABILITIES_CACHE_SECONDS", 0)
 # Rows with data an imported file may have, in the browser and on the command line.
 CRM_IMPORT_MAX_ROWS = env_int("CRM_IMPORT_MAX_ROWS", 200_000)
+# A browser import of more rows than this runs in the worker, with a progress bar.
+CRM_IMPORT_BACKGROUND_ROWS = env_int("CRM_IMPORT_BACKGROUND_ROWS", 2000, minimum=0)
+# A list export of more rows than this is written by the worker and offered for download (0: never).
+CRM_EXPORT_BACKGROUND_ROWS = env_int("CRM_EXPORT_BACKGROUND_ROWS", 20_000, minimum=0)
+# How long a worker holds a background import or export before another may take it over (a dead
+# worker's import rolled back; an export is simply written again).
+CRM_IMPORT_LEASE_SECONDS = env_int("CRM_IMPORT_LEASE_SECONDS", 1800, minimum=60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("sales.urls")),
     path("customers/", include("customers.urls")),
     path("api/", include("sales.api.urls")),
+    path("", include("automation.urls")),
 ]

@@ -5,6 +5,7 @@ by row, so a large export never sits in memory; XLSX is written row by row to a 
 """
 
 import csv
+import io
 import re
 import tempfile
 import unicodedata
@@ -159,6 +160,23 @@ def export_response(columns: list[Column], qs: QuerySet, name: str, fmt: str):
     return response
 
 
+def export_file(columns: list[Column], qs: QuerySet, name: str, fmt: str, progress=None) -> tuple[str, bytes]:
+    """The file name and bytes of the export of ``qs`` (for the worker); ``progress(rows)`` as it goes."""
+    stamp = timezone.localdate().isoformat()
+
+    def counted() -> Iterator:
+        for n, obj in enumerate(_rows(qs)):
+            if progress is not None and n % CHUNK == 0:
+                progress(n)
+            yield obj
+
+    if fmt == "xlsx":
+        out = io.BytesIO()
+        write_xlsx(columns, counted(), out, str(name))
+        return f"{name}-{stamp}.xlsx", out.getvalue()
+    return f"{name}-{stamp}.csv", "".join(csv_lines(columns, counted())).encode("utf-8")
+
+
 CUSTOMER_COLUMNS = [
     Column(_("ID"), lambda c: c.pk, Kind.NUMBER),
     Column(_("Name"), lambda c: c.name),
@@ -212,3 +230,49 @@ SALES_RECORD_COLUMNS = [
     Column(_("External ID"), lambda r: r.external_id),
 ]
 SALES_RECORD_RELATED = ("customer", "owner", "product")
+
+
+@dataclass(frozen=True)
+class ListExport:
+    model: type
+    filterset: type
+    columns: list[Column]
+    related: tuple[str, ...]
+    name: Any  # the file name's stem, translated
+
+
+def _lists() -> dict[str, ListExport]:
+    from customers.models import Customer
+    from sales.filters.customers import CustomerFilterSet
+    from sales.filters.deals import DealFilterSet
+    from sales.filters.records import SalesRecordFilterSet
+    from sales.models import Deal, SalesRecord
+
+    return {
+        "customers": ListExport(
+            Customer, CustomerFilterSet, CUSTOMER_COLUMNS, CUSTOMER_RELATED, _("customers")
+        ),
+        "deals": ListExport(Deal, DealFilterSet, DEAL_COLUMNS, DEAL_RELATED, _("deals")),
+        "sales-records": ListExport(
+            SalesRecord, SalesRecordFilterSet, SALES_RECORD_COLUMNS, SALES_RECORD_RELATED, _("sales-records")
+        ),
+    }
+
+
+class _Lists(dict):
+    """The exportable lists by kind, built on first use (the filter sets import the models)."""
+
+    def __missing__(self, kind: str) -> ListExport:
+        self.update(_lists())
+        if kind not in self:
+            raise KeyError(kind)
+        return self[kind]
+
+
+LISTS = _Lists()
+
+
+def list_queryset(kind: str, user, params) -> QuerySet:
+    """The list ``kind`` as ``user`` sees it with the filters in ``params`` (a QueryDict)."""
+    spec = LISTS[kind]
+    return spec.filterset(params, spec.model.objects.visible_to(user)).qs.select_related(*spec.related)

@@ -437,7 +437,17 @@ class ActivityForm(forms.ModelForm):
 
     class Meta:
         model = Activity
-        fields = ["kind", "subject", "deal", "customer", "due_at", "done", "outcome", "notes"]
+        fields = [
+            "kind",
+            "subject",
+            "deal",
+            "customer",
+            "due_at",
+            "remind_before",
+            "done",
+            "outcome",
+            "notes",
+        ]
         widgets = {"due_at": DATETIME, "notes": forms.Textarea(attrs={"rows": 3})}
         labels = {"due_at": _("Due")}
 
@@ -520,9 +530,10 @@ class ActivityForm(forms.ModelForm):
                 ]
             ),
             Row(
-                Column("due_at", css_class="col-md-4"),
-                Column(Div(Field("done"), css_class="pt-md-4"), css_class="col-md-3"),
-                Column("outcome", css_class="col-md-5"),
+                Column("due_at", css_class="col-md-3"),
+                Column("remind_before", css_class="col-md-3"),
+                Column(Div(Field("done"), css_class="pt-md-4"), css_class="col-md-2"),
+                Column("outcome", css_class="col-md-4"),
             ),
             "notes",
         )
@@ -548,6 +559,8 @@ class ActivityForm(forms.ModelForm):
             self.add_error("deal", _("Link the activity to a deal or a customer."))
         if data.get("kind") == Activity.Kind.TASK and not data.get("done") and not data.get("due_at"):
             self.add_error("due_at", _("A task needs a due date."))
+        if data.get("remind_before") is not None and not data.get("due_at"):
+            self.add_error("remind_before", _("A reminder needs a due time."))
         return data
 
     def _post_clean(self) -> None:

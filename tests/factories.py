@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from automation.models import Notification
 from customers.models import Contact, Customer
 from people.models import Team
 from people.visibility import MANAGERS_GROUP, REPS_GROUP
@@ -148,3 +149,14 @@ class SalesPlanFactory(factory.django.DjangoModelFactory):
 def lost_reason(name: str = "Other") -> LostReason:
     """One of the seeded lost reasons, "Other" (which needs a note) by default."""
     return LostReason.objects.get(name=name)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    user = factory.SubFactory(RepFactory)
+    text = factory.Sequence(lambda n: f"Reminder: call {n}")
+    url = "/activities/"
+    created_at = factory.LazyFunction(timezone.now)
+    key = factory.Sequence(lambda n: f"test:{n}")

@@ -10,15 +10,18 @@ Outcomes:
 - ``ok``: served (any 2xx or 3xx that is not the sign-in page, or a 400 for an empty form post);
 - ``login``: asks to sign in (a redirect to the sign-in page, or 401/403 from the API);
 - ``deny``: refused to this signed-in role (403);
-- ``405``: the method is not served.
+- ``405``: the method is not served;
+- ``404``: the record is not this role's to see even so (notifications are their owner's alone).
 No row may answer 5xx.
 """
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
+from automation.models import Heartbeat
 from people.models import Team
 from sales.models import LostReason
 from tests.factories import ProductFactory
@@ -62,6 +65,11 @@ MATRIX = {
     "dataio:import_preview": MANAGERS,
     "dataio:import_commit": MANAGERS_POST,
     "dataio:import_mapping_json": MANAGERS,
+    # A background import's progress: its importer's (and their managers') to see.
+    "dataio:import_job": READ_PAGE,
+    # A background export's page and, once written, its file.
+    "dataio:export_job": READ_PAGE,
+    "dataio:export_download": READ_PAGE,
     "sales:home": READ_PAGE,
     "sales:dashboard": READ_PAGE,
     "sales:pipeline": READ_PAGE,
@@ -128,6 +136,20 @@ MATRIX = {
     "api:token": {"get": ("405", "405", "405", "405"), "post": ("ok", "ok", "ok", "ok")},
     "api:schema": API_READ,
     "api:docs": API_READ,
+    # For load balancers and monitors: no sign-in, no data.
+    "automation:health": {"get": ("ok", "ok", "ok", "ok"), "post": ("405", "405", "405", "405")},
+    "automation:notifications": READ_PAGE,
+    "automation:pipeline_trend": READ_PAGE,
+    "automation:bell": READ_PAGE,
+    "automation:notifications_read": POST_ONLY,
+    # One's own notifications only: the manager and the admin get 404 for the rep's.
+    "automation:notification_open": {
+        "get": ("login", "ok", "404", "404"),
+        "post": ("405", "405", "405", "405"),
+    },
+    "automation:preferences": PAGE,
+    # Works from the email without signing in; the token names the user.
+    "automation:unsubscribe": PUBLIC,
 }
 
 
@@ -166,6 +188,9 @@ def test_every_api_operation_in_the_schema_is_a_routed_path():
             assert method in {"get", "post", "put", "patch", "delete"}, (path, method)
 
 
+OWN_ONLY = {"automation:notification_open"}
+
+
 def client_for(role: str, people: dict) -> Client:
     client = Client()
     if role != "anonymous":
@@ -189,6 +214,8 @@ def outcome(route, role: str, response) -> str:
         return "login" if role == "anonymous" else "deny"
     if status in (301, 302) and "/accounts/login/" in response.get("Location", ""):
         return "login"
+    if status == 404 and route.name in OWN_ONLY:
+        return "404"
     assert status != 404, f"{route.route}: 404 for a record this role may see"
     return "ok"
 
@@ -203,6 +230,8 @@ def test_each_role_gets_what_its_row_says(name, people):
     route = ROUTES[name]
     ProductFactory(pk=1)
     LostReason.objects.update_or_create(pk=1, defaults={"name": "Reason one", "active": True})
+    # A worker is running, so /health/ is healthy (its 503 is tested in tests/automation).
+    Heartbeat.objects.create(worker="matrix", beat_at=timezone.now(), started_at=timezone.now())
     url = url_of(route, records_of(people["rep"]))
     wrong = []
     for role in ROLES:

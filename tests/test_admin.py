@@ -8,7 +8,11 @@ from django.urls import reverse
 from sales.models import Deal, SalesRecord, Stage, StageChange
 from tests.factories import DealFactory, ProductFactory, lost_reason
 
-OUR_MODELS = [m for m in apps.get_models() if m._meta.app_label in {"customers", "sales", "history"}]
+OUR_MODELS = [
+    m
+    for m in apps.get_models()
+    if m._meta.app_label in {"customers", "sales", "history", "automation", "dataio"}
+]
 
 
 def test_every_model_is_in_the_admin():

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 
 # Bottom to top. History is below people because people's teams keep a change history too.
-LAYERS = ["history", "people", "customers", "sales", "dataio"]
+LAYERS = ["history", "people", "customers", "sales", "dataio", "automation"]
 ROOT = Path(settings.BASE_DIR)
 
 

@@ -12,12 +12,14 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from dataio.models import ExportJob, ImportJob
 from sales.models import SalesPlan
 from tests.factories import (
     ActivityFactory,
     ContactFactory,
     CustomerFactory,
     DealFactory,
+    NotificationFactory,
     SalesPlanFactory,
     SalesRecordFactory,
     TeamFactory,
@@ -37,6 +39,9 @@ SEGMENT_RECORDS = {
     "sales-records": "salesrecord",
     "plans": "plan",
     "teams": "team",
+    "notifications": "notification",
+    "jobs": "importjob",
+    "exports": "exportjob",
     "products": None,  # the catalogue is shared by everyone who signs in: nothing to hide
     "stages": None,  # the sales process is shared too
     "lost-reasons": None,  # so is the list of lost reasons
@@ -73,6 +78,13 @@ def records_of(rep) -> dict:
         "salesrecord": SalesRecordFactory(owner=rep, customer=customer),
         "plan": SalesPlanFactory(scope=SalesPlan.Scope.REP, rep=rep),
         "team": rep.sales_teams.first() or TeamFactory(members=[rep]),
+        "notification": NotificationFactory(user=rep),
+        "importjob": ImportJob.objects.create(
+            user=rep, kind="deals", filename="deals.csv", data=b"", mapping={}
+        ),
+        "exportjob": ExportJob.objects.create(
+            user=rep, kind="deals", format="csv", state="done", filename="d.csv"
+        ),
         "rep": rep,
     }
 

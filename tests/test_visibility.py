@@ -58,7 +58,11 @@ def owners_seen(model, user) -> set[str]:
 
 
 def test_every_model_has_visible_to():
-    ours = [m for m in apps.get_models() if m._meta.app_label in {"customers", "sales", "history"}]
+    ours = [
+        m
+        for m in apps.get_models()
+        if m._meta.app_label in {"customers", "sales", "history", "automation", "dataio"}
+    ]
     missing = [m.__name__ for m in ours if not hasattr(m.objects, "visible_to")]
     assert missing == []
 

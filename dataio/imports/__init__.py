@@ -64,10 +64,14 @@ def run_import(
     user,
     dry_run: bool = False,
     limits: Limits | None = None,
+    progress=None,
+    before_commit=None,
 ) -> ImportReport:
     """Import a whole file for ``user`` (``None``: the command line, acting as an admin).
 
-    ``limits`` default to the command line's; the browser passes ``upload_limits()``.
+    ``limits`` default to the command line's; the browser passes ``upload_limits()``. A background
+    import passes ``progress`` (called with the rows checked so far) and ``before_commit`` (called
+    with the report inside the import's transaction, so what it writes commits with the rows).
     """
     try:
         table = read_table(
@@ -77,10 +81,14 @@ def run_import(
         report = ImportReport(kind=mapping.kind, dry_run=dry_run)
         report.problems.append(Problem(exc.row, exc.column, exc.reason))
         return report
-    return import_table(table, mapping, user=user, dry_run=dry_run)
+    return import_table(
+        table, mapping, user=user, dry_run=dry_run, progress=progress, before_commit=before_commit
+    )
 
 
-def import_table(table: Table, mapping: Mapping, *, user, dry_run: bool = False) -> ImportReport:
+def import_table(
+    table: Table, mapping: Mapping, *, user, dry_run: bool = False, progress=None, before_commit=None
+) -> ImportReport:
     report = ImportReport(kind=mapping.kind, rows=len(table.rows), dry_run=dry_run)
     missing = mapping.missing_columns(table.headers)
     report.absent_optional = mapping.absent_optional(table.headers)
@@ -91,7 +99,7 @@ def import_table(table: Table, mapping: Mapping, *, user, dry_run: bool = False)
                 Problem(1, column, _("The mapping uses this column but the file has none."))
             )
         return report
-    ctx = Context(user=user, mapping=mapping, table=table)
+    ctx = Context(user=user, mapping=mapping, table=table, progress=progress)
     importer = IMPORTERS[mapping.kind](ctx, report)
     ctx.collect_keys()
     plans = importer.check()
@@ -111,9 +119,12 @@ def import_table(table: Table, mapping: Mapping, *, user, dry_run: bool = False)
                 if hasattr(lookup, "save_new"):
                     lookup.save_new()
             importer.write(plans)
+            report.committed = True
+            if before_commit is not None:
+                before_commit(report)
     except IntegrityError as exc:
         # Someone else wrote a clashing row (an external id, a product name) while we checked.
+        report.committed = False
         report.problems.append(Problem(0, "", _("The database refused the import: %(e)s") % {"e": exc}))
         return report
-    report.committed = True
     return report

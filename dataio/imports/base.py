@@ -31,7 +31,11 @@ class KindImporter:
         self.load_existing()
         plans = []
         width = len(self.ctx.table.headers)
-        for row in self.ctx.rows():
+        progress = self.ctx.progress
+        step = max(1, len(self.ctx.table.rows) // 100)
+        for checked, row in enumerate(self.ctx.rows()):
+            if progress is not None and checked % step == 0:
+                progress(checked)
             if any(c.strip() for c in row.cells[width:]):
                 # Usually an unquoted comma inside a value: every later cell is in the wrong column.
                 row.problems.append(

@@ -49,8 +49,10 @@ _PARSERS = {
 class Context:
     """What every row of one import shares: the user, the mapping, the table and the lookups."""
 
-    def __init__(self, *, user, mapping: Mapping, table: Table):
+    def __init__(self, *, user, mapping: Mapping, table: Table, progress=None):
         self.user = user
+        # Called with the number of rows checked so far (a background import shows it).
+        self.progress = progress
         self.mapping = mapping
         self.table = table
         self.defs = field_defs(mapping.kind)

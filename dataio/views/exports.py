@@ -1,39 +1,71 @@
-"""Downloads of the filtered customer, deal and sales-record lists (``?format=csv`` or ``xlsx``)."""
+"""Downloads of the filtered customer, deal and sales-record lists (``?format=csv`` or ``xlsx``).
 
+A list longer than CRM_EXPORT_BACKGROUND_ROWS is written by the worker: the request makes an
+``ExportJob`` and goes to its page, which offers the file once it is ready.
+"""
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext_lazy as _
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 
-from customers.models import Customer
+from crm.shortcuts import get_visible_or_404
 from dataio import exports
-from sales.filters.customers import CustomerFilterSet
-from sales.filters.deals import DealFilterSet
-from sales.filters.records import SalesRecordFilterSet
-from sales.models import Deal, SalesRecord
+from dataio.models import ExportJob
 
 
 def _format(request: HttpRequest) -> str:
     return "xlsx" if request.GET.get("format") == "xlsx" else "csv"
 
 
+def _export(request: HttpRequest, kind: str) -> HttpResponse:
+    spec = exports.LISTS[kind]
+    qs = exports.list_queryset(kind, request.user, request.GET)
+    fmt = _format(request)
+    limit = settings.CRM_EXPORT_BACKGROUND_ROWS
+    rows = qs.count() if limit else 0
+    if rows > limit:
+        job = ExportJob.objects.create(
+            user=request.user, kind=kind, format=fmt, query=request.GET.urlencode(), rows_total=rows
+        )
+        return redirect("dataio:export_job", pk=job.pk)
+    return exports.export_response(spec.columns, qs, str(spec.name), fmt)
+
+
 @login_required
 def customer_export(request: HttpRequest) -> HttpResponse:
-    qs = CustomerFilterSet(request.GET, Customer.objects.visible_to(request.user)).qs
-    qs = qs.select_related(*exports.CUSTOMER_RELATED)
-    return exports.export_response(exports.CUSTOMER_COLUMNS, qs, str(_("customers")), _format(request))
+    return _export(request, "customers")
 
 
 @login_required
 def deal_export(request: HttpRequest) -> HttpResponse:
-    qs = DealFilterSet(request.GET, Deal.objects.visible_to(request.user)).qs
-    qs = qs.select_related(*exports.DEAL_RELATED)
-    return exports.export_response(exports.DEAL_COLUMNS, qs, str(_("deals")), _format(request))
+    return _export(request, "deals")
 
 
 @login_required
 def salesrecord_export(request: HttpRequest) -> HttpResponse:
-    qs = SalesRecordFilterSet(request.GET, SalesRecord.objects.visible_to(request.user)).qs
-    qs = qs.select_related(*exports.SALES_RECORD_RELATED)
-    return exports.export_response(
-        exports.SALES_RECORD_COLUMNS, qs, str(_("sales-records")), _format(request)
+    return _export(request, "sales-records")
+
+
+@login_required
+def export_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background export's page: its progress, polled until the file is ready to download."""
+    job = get_visible_or_404(ExportJob.objects.defer("content"), request.user, pk=pk)
+    template = "dataio/partials/export_job.html" if request.htmx else "dataio/export_job.html"
+    return render(request, template, {"job": job, "list_name": exports.LISTS[job.kind].name})
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_visible_or_404(ExportJob.objects, request.user, pk=pk)
+    if job.state != ExportJob.State.DONE:
+        raise Http404
+    content_type = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if job.format == "xlsx"
+        else "text/csv; charset=utf-8"
     )
+    response = HttpResponse(bytes(job.content), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, job.filename)
+    return response

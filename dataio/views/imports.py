@@ -8,6 +8,7 @@ id; the client never names a file or a path.
 import json
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -17,6 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.shortcuts import get_visible_or_404
+from dataio import jobs
 from dataio.imports import (
     KIND_LABELS,
     ImportReport,
@@ -30,6 +33,7 @@ from dataio.imports import (
     upload_limits,
 )
 from dataio.imports.forms import MappingForm, UploadForm
+from dataio.models import ImportJob
 from people.visibility import is_manager_or_admin
 
 SESSION_KEY = "crm_import"
@@ -210,6 +214,9 @@ def import_preview(request: HttpRequest) -> HttpResponse:
     if isinstance(ran, HttpResponse):
         return ran
     state, mapping, report = ran
+    if state.get("rows") != report.rows:
+        state["rows"] = report.rows
+        request.session[SESSION_KEY] = state
     pending = _pending(request)
     columns, rows = _preview_rows(state, pending[1], mapping) if pending and report.ok else ([], [])
     context = {
@@ -225,9 +232,30 @@ def import_preview(request: HttpRequest) -> HttpResponse:
     return render(request, "dataio/import_preview.html", context)
 
 
+def _in_background(request: HttpRequest) -> HttpResponse | None:
+    """A previewed file of more than CRM_IMPORT_BACKGROUND_ROWS rows goes to the worker."""
+    state = request.session.get(SESSION_KEY)
+    if not state or state.get("rows", 0) <= settings.CRM_IMPORT_BACKGROUND_ROWS:
+        return None
+    pending = _uploaded(request)
+    if isinstance(pending, HttpResponse):
+        return pending
+    state, data = pending
+    job = jobs.enqueue(
+        request.user, filename=state["filename"], data=data, mapping=state["mapping"], rows=state["rows"]
+    )
+    cache.delete(_cache_key(request.user, state["token"]))
+    del request.session[SESSION_KEY]
+    return redirect("dataio:import_job", pk=job.pk)
+
+
 @login_required
 @require_POST
 def import_commit(request: HttpRequest) -> HttpResponse:
+    _check_importer(request)
+    queued = _in_background(request)
+    if queued is not None:
+        return queued
     ran = _run_mapped(request, dry_run=False)
     if isinstance(ran, HttpResponse):
         return ran
@@ -242,6 +270,14 @@ def import_commit(request: HttpRequest) -> HttpResponse:
         _("Imported %(file)s. %(summary)s") % {"file": state["filename"], "summary": report.summary()},
     )
     return redirect("dataio:import_upload")
+
+
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background import's page: its progress bar, polled until the import has ended."""
+    job = get_visible_or_404(ImportJob.objects.defer("data"), request.user, pk=pk)
+    template = "dataio/partials/import_job.html" if request.htmx else "dataio/import_job.html"
+    return render(request, template, {"job": job, "kind_label": KIND_LABELS.get(job.kind, job.kind)})
 
 
 @login_required

@@ -417,18 +417,24 @@ class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
             "owner",
             "owner_name",
             "due_at",
+            "remind_before",
+            "remind_at",
             "done_at",
             "outcome",
             "external_id",
             "created_at",
         ]
         extra_kwargs = {"external_id": _unique_external_id(Activity)}
-        read_only_fields = ["created_at"]
+        read_only_fields = ["created_at", "remind_at"]
 
     def validate(self, attrs: dict) -> dict:
         deal, customer = _deal_and_customer(self, attrs)
         if deal is None and customer is None:
             raise serializers.ValidationError(_("Link the activity to a deal or a customer."))
+        due_at = attrs.get("due_at", getattr(self.instance, "due_at", None))
+        remind_before = attrs.get("remind_before", getattr(self.instance, "remind_before", None))
+        if remind_before is not None and due_at is None:
+            raise serializers.ValidationError({"remind_before": _("A reminder needs a due time.")})
         return attrs
 
 

@@ -165,6 +165,14 @@ class ActivityQuerySet(models.QuerySet):
 
 
 class Activity(Tracked):
+    # How long before the due time the owner is reminded (None: no reminder).
+    REMIND_CHOICES = [
+        (0, _("At the due time")),
+        (15, _("15 minutes before")),
+        (60, _("1 hour before")),
+        (1440, _("1 day before")),
+    ]
+
     class Kind(models.TextChoices):
         CALL = "call", _("Call")
         MEETING = "meeting", _("Meeting")
@@ -199,6 +207,15 @@ class Activity(Tracked):
     )
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    remind_before = models.PositiveIntegerField(
+        _("reminder"),
+        choices=REMIND_CHOICES,
+        null=True,
+        blank=True,
+        help_text=_("Minutes before the due time."),
+    )
+    # When the reminder is due: the due time less ``remind_before``, kept in step by ``save()``.
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True, editable=False, db_index=True)
     outcome = models.CharField(_("outcome"), max_length=300, blank=True)
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -231,6 +248,18 @@ class Activity(Tracked):
     @property
     def is_done(self) -> bool:
         return self.done_at is not None
+
+    def reminder_time(self) -> datetime.datetime | None:
+        if self.due_at is None or self.remind_before is None:
+            return None
+        return self.due_at - datetime.timedelta(minutes=self.remind_before)
+
+    def save(self, *args, **kwargs) -> None:
+        self.remind_at = self.reminder_time()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"due_at", "remind_before"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "remind_at"}
+        super().save(*args, **kwargs)
 
     def complete(self, *, outcome: str = "", at: datetime.datetime | None = None) -> None:
         self.done_at = at or timezone.now()

@@ -226,3 +226,14 @@ def test_the_account_page_offers_the_password_change_and_sign_out_everywhere(rep
 
 def test_every_page_links_to_the_account_page(rep, team):
     assert f'href="{reverse("accounts:account")}"' in signed_in(rep).get(HOME).content.decode()
+
+
+def test_the_bells_background_refresh_does_not_keep_a_session_alive(rep, team):
+    client = signed_in(rep)
+    age(client, seen=29 * 60)
+    bell = client.get(reverse("automation:bell"), headers={"HX-Request": "true", "X-CRM-Background": "1"})
+    assert bell.status_code == 200
+    assert time.time() - client.session[SEEN_AT] > 28 * 60  # not counted as the user being there
+    age(client, seen=30 * 60 + 5)
+    assert client.get(reverse("automation:bell"), headers={"X-CRM-Background": "1"}).status_code == 302
+    assert not is_signed_in(client)

@@ -1,0 +1,174 @@
+"""Large browser imports run by the worker, all or nothing, with their progress for the page.
+
+The job's ``done`` mark is written inside the import's own transaction (``before_commit``), so a
+worker killed at any point leaves either the whole import and ``done``, or nothing and a job that
+the next worker runs again once its lease has run out.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import override
+
+from dataio import exports
+from dataio.imports import Mapping, MappingError, run_import, upload_limits
+from dataio.models import ExportJob, ImportJob
+
+log = logging.getLogger(__name__)
+PROBLEMS_KEPT = 1000
+
+
+class LostClaim(Exception):
+    """Another worker took the job over (this one overran its lease): roll this run back."""
+
+
+def enqueue(user, *, filename: str, data: bytes, mapping: dict, rows: int) -> ImportJob:
+    return ImportJob.objects.create(
+        user=user,
+        kind=mapping.get("kind", ""),
+        filename=filename,
+        data=data,
+        mapping=mapping,
+        rows_total=rows,
+    )
+
+
+def claim(now: datetime.datetime, worker: str) -> ImportJob | None:
+    lease = now + datetime.timedelta(seconds=settings.CRM_IMPORT_LEASE_SECONDS)
+    with transaction.atomic():
+        pk = (
+            ImportJob.objects.claimable(now)
+            .order_by("created_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is None:
+            return None
+        ImportJob.objects.filter(pk=pk).update(
+            state=ImportJob.State.RUNNING, worker=worker, lease_until=lease, rows_done=0
+        )
+    return ImportJob.objects.select_related("user").get(pk=pk)
+
+
+def _finish(job: ImportJob, state: str, summary: str, problems=()) -> int:
+    return ImportJob.objects.filter(pk=job.pk, worker=job.worker, state=ImportJob.State.RUNNING).update(
+        state=state,
+        summary=summary,
+        problems=[[p.row, p.column, str(p.reason)] for p in list(problems)[:PROBLEMS_KEPT]],
+        finished_at=timezone.now(),
+        lease_until=None,
+        rows_done=job.rows_total,
+        data=b"",
+    )
+
+
+def run(job: ImportJob, language: str, alive=None) -> ImportJob:
+    """Run a claimed job to the end (its summary in ``language``); returns it as it ended.
+
+    ``alive`` is called as rows are checked, so the worker's heartbeat goes on during a long import.
+    """
+    job.refresh_from_db()
+    with override(language):
+        try:
+            mapping = Mapping.from_dict(job.mapping)
+        except MappingError as exc:
+            _finish(job, ImportJob.State.FAILED, str(exc))
+            return ImportJob.objects.get(pk=job.pk)
+
+        def progress(rows: int) -> None:
+            ImportJob.objects.filter(pk=job.pk, worker=job.worker).update(rows_done=rows)
+            if alive is not None:
+                alive()
+
+        def done(report) -> None:
+            if not _finish(job, ImportJob.State.DONE, report.summary()):
+                raise LostClaim(job.pk)
+
+        report = run_import(
+            bytes(job.data),
+            job.filename,
+            mapping,
+            user=job.user,
+            limits=upload_limits(),
+            progress=progress,
+            before_commit=done,
+        )
+        if not report.committed:
+            _finish(job, ImportJob.State.FAILED, report.summary(), report.problems)
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def run_due_imports(now: datetime.datetime, worker: str, language_of, alive=None) -> list[ImportJob]:
+    """Every queued import, one after the other; ``language_of(user)`` picks each summary's language."""
+    finished = []
+    while job := claim(now, worker):
+        job.worker = worker
+        try:
+            finished.append(run(job, language_of(job.user), alive))
+        except LostClaim:
+            log.warning("Background import %s was taken over by another worker", job.pk)
+        except Exception:
+            log.exception("Background import %s failed", job.pk)
+            _finish(job, ImportJob.State.FAILED, "The import stopped on an error; nothing was imported.")
+    return finished
+
+
+def claim_export(now: datetime.datetime, worker: str) -> ExportJob | None:
+    lease = now + datetime.timedelta(seconds=settings.CRM_IMPORT_LEASE_SECONDS)
+    with transaction.atomic():
+        pk = (
+            ExportJob.objects.claimable(now)
+            .order_by("created_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pk is None:
+            return None
+        ExportJob.objects.filter(pk=pk).update(
+            state=ExportJob.State.RUNNING, worker=worker, lease_until=lease, rows_done=0
+        )
+    return ExportJob.objects.select_related("user").defer("content").get(pk=pk)
+
+
+def run_export(job: ExportJob, language: str, alive=None) -> None:
+    """Write the export as its requester sees the list now, in their language; a rerun is harmless."""
+    mine = ExportJob.objects.filter(pk=job.pk, worker=job.worker, state=ExportJob.State.RUNNING)
+
+    def progress(rows: int) -> None:
+        mine.update(rows_done=rows)
+        if alive is not None:
+            alive()
+
+    with override(language):
+        spec = exports.LISTS[job.kind]
+        qs = exports.list_queryset(job.kind, job.user, QueryDict(job.query))
+        filename, content = exports.export_file(spec.columns, qs, str(spec.name), job.format, progress)
+    mine.update(
+        state=ExportJob.State.DONE,
+        filename=filename,
+        content=content,
+        rows_done=job.rows_total,
+        finished_at=timezone.now(),
+        lease_until=None,
+    )
+
+
+def run_due_exports(now: datetime.datetime, worker: str, language_of, alive=None) -> int:
+    done = 0
+    while job := claim_export(now, worker):
+        job.worker = worker
+        try:
+            run_export(job, language_of(job.user), alive)
+            done += 1
+        except Exception:
+            log.exception("Background export %s failed", job.pk)
+            ExportJob.objects.filter(pk=job.pk, worker=worker).update(
+                state=ExportJob.State.FAILED, finished_at=timezone.now(), lease_until=None
+            )
+    return done
