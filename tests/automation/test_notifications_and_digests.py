@@ -173,7 +173,7 @@ def test_managers_get_the_weekly_team_digest_once(manager, rep, team, other_rep,
 
     (email,) = [m for m in mail.outbox if m.to == ["manager@example.com"]]
     body = email.body
-    assert "Won revenue: 1,234.00" in body
+    assert "Sales: $1,234.00" in body
     assert "10.0 % since last week" in body
     assert "Late deal" in body and "Not my team" not in body
     assert "/unsubscribe/" in body

@@ -187,7 +187,7 @@ def test_a_rep_reads_their_own_plans_without_edit_controls(rep_client, rep, othe
     html = response.content.decode()
     assert [r.pk for r in response.context["grid"].rows] == [rep.pk]
     assert "4,321.00" in html and "9,999.00" not in html
-    assert "hx-get" not in html and "plan-copy-forward" not in html
+    assert "plan-cell-button" not in html and "plan-copy-forward" not in html
     assert rep_client.post(f"/plans/reps/{rep.pk}/cell/", {**JAN, **GOOD}).status_code == 403
     assert rep_client.post(f"/plans/reps/{other_rep.pk}/cell/", {**JAN, **GOOD}).status_code == 404
     assert rep_client.post(f"/plans/teams/{team.pk}/cell/", {**JAN, **GOOD}).status_code == 403
