@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 def queue_due(now: datetime.datetime) -> int:
     known = Reminder.objects.filter(activity=OuterRef("pk"), remind_at=OuterRef("remind_at"))
     due = (
-        Activity.objects.filter(remind_at__lte=now, done_at__isnull=True)
+        Activity.objects.filter(remind_at__lte=now, done_at__isnull=True, cancelled_at__isnull=True)
         .exclude(Exists(known))
         .values_list("pk", "remind_at")
     )

@@ -159,6 +159,7 @@ def test_pages_write_one_date_and_one_amount_format(language, rep_client, manage
         f"/customers/{book['customer'].pk}/",
         "/activities/",
         "/sales-records/",
+        "/dashboard/pipeline-trend/",
         # The same figures as the team's manager sees them, with the leaderboard and the plans.
         ("manager", "/dashboard/"),
         ("manager", "/plans/"),

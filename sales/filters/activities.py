@@ -42,4 +42,4 @@ class ActivityFilterSet(ListFilterSet):
     due_before = UTCDateTimeFilter(field_name="due_at", lookup_expr="lt", label=_("Due before"))
 
     def filter_done(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return queryset.filter(done_at__isnull=not value)
+        return queryset.done() if value else queryset.pending()

@@ -261,6 +261,10 @@ class Deal(Tracked):
         closed_on = on or timezone.localdate(at)
         with acting_as(by):
             self._write(status=self.Status.LOST, lost_reason=reason, lost_note=note, closed_on=closed_on)
+            # Nobody works a lost deal: what was still to do on it is cancelled, not left overdue.
+            for activity in self.activities.pending():
+                activity.cancelled_at = at
+                activity.save(update_fields=["cancelled_at"])
         return self.record_stage_change(from_stage=self.stage, by=by, at=at)
 
     def may_reopen(self, user) -> bool:
@@ -306,6 +310,11 @@ class Deal(Tracked):
             change = StageChange.for_deal(self, from_stage_id=from_stage.pk, by=by, at=at)
             change.note = note
             change.save()
+            if not was_won:
+                # What was cancelled with the loss is to do again.
+                for activity in self.activities.filter(cancelled_at__isnull=False, done_at__isnull=True):
+                    activity.cancelled_at = None
+                    activity.save(update_fields=["cancelled_at"])
             if was_won:
                 sale = SalesRecord.objects.in_force().filter(deal=self).select_for_update().first()
                 if sale is not None:

@@ -155,7 +155,8 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(done_at__isnull=False)
 
     def pending(self) -> "ActivityQuerySet":
-        return self.filter(done_at__isnull=True)
+        """Still to do: not done, and not cancelled with a lost deal."""
+        return self.filter(done_at__isnull=True, cancelled_at__isnull=True)
 
     def overdue(self, now: datetime.datetime) -> "ActivityQuerySet":
         return self.pending().filter(due_at__lt=now)
@@ -207,6 +208,13 @@ class Activity(Tracked):
     )
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(
+        _("cancelled"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when its deal was lost before it was done; reopening the deal brings it back."),
+    )
     remind_before = models.PositiveIntegerField(
         _("reminder"),
         choices=REMIND_CHOICES,

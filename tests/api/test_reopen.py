@@ -6,6 +6,7 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from crm.formatting import format_day
 from sales.models import Deal, SalesRecord, Stage
 from tests.factories import DealFactory, ManagerFactory, RepFactory, lost_reason
 
@@ -153,7 +154,7 @@ def test_the_sales_record_list_marks_the_reversed_sale_and_its_reversal(won, rep
     won.reopen(Stage.objects.get(key="choose"), by=rep)
     page = rep_client.get(reverse("sales:salesrecord_list")).content.decode()
     assert "Reversal" in page
-    assert f"reversed {timezone.localdate().isoformat()}" in page
+    assert f"reversed {format_day(timezone.localdate())}" in page
 
 
 @pytest.mark.parametrize("extra", [3, 6])

@@ -92,6 +92,10 @@ def pages_for(role: str, book: dict) -> list[str]:
         "/plans/",
         "/accounts/",
         "/accounts/password/",
+        "/accounts/preferences/",
+        "/notifications/",
+        "/dashboard/pipeline-trend/",
+        f"/customers/contacts/{book['contact'].pk}/",
     ]
     if role != "rep":
         pages.append("/imports/")

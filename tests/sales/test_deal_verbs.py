@@ -184,3 +184,26 @@ def test_only_an_open_deal_can_be_won(deal, rep):
     deal.mark_lost(lost_reason(), note="Budget cut", by=rep)
     with pytest.raises(DealError, match="Only an open deal can be won."):
         deal.win(by=rep)
+
+
+def test_losing_a_deal_cancels_what_was_still_to_do_and_reopening_brings_it_back(deal, rep, client):
+    from sales.models import Activity
+    from tests.factories import ActivityFactory
+
+    soon = timezone.now() + datetime.timedelta(days=2)
+    todo = ActivityFactory(deal=deal, customer=deal.customer, owner=rep, due_at=soon, remind_before=0)
+    done = ActivityFactory(deal=deal, customer=deal.customer, owner=rep, done_at=timezone.now())
+    deal.mark_lost(lost_reason("No budget"), by=rep)
+    todo.refresh_from_db()
+    assert todo.cancelled_at is not None and todo.done_at is None
+    assert list(Activity.objects.pending()) == []
+    # Done work stays done; the cancelled task is no longer anyone's to do.
+    assert list(Activity.objects.done()) == [done]
+    client.force_login(rep)
+    page = client.get(f"/deals/{deal.pk}/").content.decode()
+    assert "Cancelled" in page and 'id="deal-outcome"' in page
+    assert "Weighted" not in page  # a lost deal has no weighted amount
+    deal.reopen(stage("choose"), by=rep)
+    todo.refresh_from_db()
+    assert todo.cancelled_at is None
+    assert list(Activity.objects.pending()) == [todo]
