@@ -87,7 +87,7 @@ def test_a_won_deal_is_reopened_from_its_page_and_the_period_gives_the_revenue_b
         customer=CustomerFactory(owner=rep), title="Cold storage", stage="choose", amount=Decimal("7000")
     )
     sign_in(page, "alice")
-    assert won_revenue(page) == "1,000.00"
+    assert won_revenue(page) == "$1,000.00"
 
     # Winning from the deal page asks first, then offers an undo (left alone here).
     page.goto(f"/deals/{deal.pk}/")
@@ -127,7 +127,7 @@ def test_a_won_deal_is_reopened_from_its_page_and_the_period_gives_the_revenue_b
     assert statuses[-2:] == ["won", "open"]
 
     # The won revenue of the period goes back.
-    assert won_revenue(page) == "1,000.00"
+    assert won_revenue(page) == "$1,000.00"
 
 
 def test_choosing_a_winning_stage_in_a_leads_move_list_asks_first(live_server, page, rep):
