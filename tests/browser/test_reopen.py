@@ -99,7 +99,7 @@ def test_a_won_deal_is_reopened_from_its_page_and_the_period_gives_the_revenue_b
     deal.refresh_from_db()
     assert deal.status == Deal.Status.WON
     sale = SalesRecord.objects.get(deal=deal)
-    assert won_revenue(page) == "8,000.00"
+    assert won_revenue(page) == "$8,000.00"
 
     # Reopen it from its page, back to Choose, with a note.
     page.goto(f"/deals/{deal.pk}/")
