@@ -1,4 +1,5 @@
-"""One round of the worker: heartbeat, due reminders, today's digests and snapshot, background jobs."""
+"""One round of the worker: heartbeat, due reminders, today's digests and snapshot, background jobs,
+and the "Suggested next" rebuild."""
 
 import datetime
 import logging
@@ -12,7 +13,7 @@ from django.core.mail import get_connection
 from django.urls import reverse
 from django.utils import timezone
 
-from automation import digests, reminders, snapshots
+from automation import digests, recommendations, reminders, snapshots
 from automation.mail import build_email
 from automation.models import Heartbeat
 from automation.profiles import language_of
@@ -50,6 +51,8 @@ def run_round(name: str, now: datetime.datetime, started: datetime.datetime) -> 
         tell_importer(job)
     done["imports"] = len(finished)
     done["exports"] = jobs.run_due_exports(now, name, language_of, alive)
+    # After the imports, so that the suggestions learn from what was just imported.
+    done["recommendations"] = recommendations.rebuild_when_due(now)
     if finished or done["exports"]:
         beat(name, now, started)
     return done

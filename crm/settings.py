@@ -197,6 +197,8 @@ CRM_DIGEST_HOUR = env_int("CRM_DIGEST_HOUR", 7, minimum=0)
 CRM_WEEKLY_DIGEST_WEEKDAY = env_int("CRM_WEEKLY_DIGEST_WEEKDAY", 0, minimum=0)
 # /health/ answers 503 when no worker went round its loop for this many seconds.
 CRM_HEALTH_HEARTBEAT_SECONDS = env_int("CRM_HEALTH_HEARTBEAT_SECONDS", 120, minimum=1)
+# The worker rebuilds "Suggested next" nightly, and after new sales at most this often.
+CRM_RECOMMEND_REBUILD_MINUTES = env_int("CRM_RECOMMEND_REBUILD_MINUTES", 10, minimum=1)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

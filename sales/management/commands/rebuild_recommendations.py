@@ -1,7 +1,7 @@
 """Rebuild the "Suggested next" model from every realised sale.
 
-Run after imports and nightly; until a background worker does that, run it by hand or from cron:
-``manage.py rebuild_recommendations``.
+The worker (``manage.py worker``) rebuilds it nightly and after new sales; this command does it at
+once, e.g. right after a large import: ``manage.py rebuild_recommendations``.
 """
 
 from django.core.management.base import BaseCommand
