@@ -23,6 +23,12 @@ PAGES = [
     ("activities", "/activities/"),
     ("records", "/sales-records/"),
     ("dashboard", "/dashboard/"),
+    ("pipeline-trend", "/dashboard/pipeline-trend/"),
+    ("plans", "/plans/"),
+    ("won-deal", "first:/deals/?status=won"),
+    ("lost-deal", "first:/deals/?status=lost"),
+    ("notifications", "/notifications/"),
+    ("preferences", "/accounts/preferences/"),
     ("imports", "/imports/"),
 ]
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
@@ -31,7 +37,7 @@ LANGUAGES = ("en", "zh-hans")
 
 def first_link(page, base: str, list_path: str) -> str:
     page.goto(base + list_path)
-    pattern = re.compile(re.escape(list_path) + r"\d+/$")
+    pattern = re.compile(re.escape(list_path.split("?")[0]) + r"\d+/$")
     for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
         if href and pattern.match(href):
             return href
