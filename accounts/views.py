@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.actions import end_sessions
+from accounts.events import record_security_event
 from accounts.forms import LoginForm
 
 
@@ -53,6 +54,16 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def form_valid(self, form):
+        # The address typed is not kept: it may be anyone's. The account it reached, if any, is.
+        users = list(form.get_users(form.cleaned_data["email"]))
+        record_security_event(
+            "password_reset_requested",
+            target=users[0] if len(users) == 1 else None,
+            detail={"accounts": len(users)},
+        )
+        return super().form_valid(form)
 
 
 class PasswordResetSentView(auth_views.PasswordResetDoneView):

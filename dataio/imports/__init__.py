@@ -7,6 +7,7 @@ transaction or nothing at all; the report names every bad row by number, column 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts.events import record_security_event
 from dataio.imports.customers import CustomerImporter
 from dataio.imports.deals import DealImporter
 from dataio.imports.engine import Context
@@ -75,7 +76,22 @@ def run_import(
         report = ImportReport(kind=mapping.kind, dry_run=dry_run)
         report.problems.append(Problem(exc.row, exc.column, exc.reason))
         return report
-    return import_table(table, mapping, user=user, dry_run=dry_run)
+    report = import_table(table, mapping, user=user, dry_run=dry_run)
+    if report.committed:
+        record_security_event(
+            "imported",
+            user=user,
+            detail={
+                "kind": mapping.kind,
+                "file": filename[:200],
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "added": report.added,
+            },
+        )
+    return report
 
 
 def import_table(table: Table, mapping: Mapping, *, user, dry_run: bool = False) -> ImportReport:
