@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from sales.views import activities, board, customers, dashboard, deals, home, plans, records
+from sales.views import activities, board, customers, dashboard, deals, home, plans, privacy, records
 
 app_name = "sales"
 
@@ -17,6 +17,11 @@ urlpatterns = [
     path("customers/", require_safe(customers.customer_list), name="customer_list"),
     path("customers/<int:pk>/", require_safe(customers.customer_detail), name="customer_detail"),
     path("customers/<int:pk>/contacts/", customers.contact_create, name="contact_create"),
+    path("customers/<int:pk>/privacy/", privacy.customer_privacy, name="customer_privacy"),
+    path(
+        "customers/<int:pk>/privacy/export/", privacy.customer_privacy_export, name="customer_privacy_export"
+    ),
+    path("customers/<int:pk>/privacy/erase/", privacy.customer_erase, name="customer_erase"),
     path("customers/<int:pk>/activities/", customers.customer_log_activity, name="customer_log_activity"),
     path("deals/", require_safe(deals.deal_list), name="deal_list"),
     path("deals/new/", deals.deal_create, name="deal_create"),
