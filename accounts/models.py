@@ -29,6 +29,9 @@ class SignInThrottle(models.Model):
     class Scope(models.TextChoices):
         ACCOUNT = "account", _("Account")
         ADDRESS = "address", _("Client address")
+        # Password-reset emails asked for, counted apart from sign-ins.
+        RESET_ACCOUNT = "reset-acct", _("Password resets: email address")
+        RESET_ADDRESS = "reset-addr", _("Password resets: client address")
 
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
     key = models.CharField(_("account or address"), max_length=150)

@@ -221,6 +221,10 @@ SPECTACULAR_SETTINGS = {
 # CRM_LOCKOUT_FAILURES sign-ins failed within that many minutes.
 CRM_LOCKOUT_FAILURES = env_int("CRM_LOCKOUT_FAILURES", 10, minimum=1)
 CRM_LOCKOUT_MINUTES = env_int("CRM_LOCKOUT_MINUTES", 15, minimum=1)
+# Password-reset emails: at most CRM_RESET_LIMIT per email address, and separately per client
+# address, within CRM_RESET_MINUTES; more are answered alike but send nothing.
+CRM_RESET_LIMIT = env_int("CRM_RESET_LIMIT", 5, minimum=1)
+CRM_RESET_MINUTES = env_int("CRM_RESET_MINUTES", 60, minimum=1)
 # Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto are believed.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
