@@ -3,7 +3,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Contact, Customer
-from history.admin import HistoryAdminMixin
+from history.admin import HistoryAdminMixin, VersionedAdminMixin
 
 
 class ContactInline(admin.TabularInline):
@@ -13,7 +13,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(HistoryAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(VersionedAdminMixin, HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "industry", "region", "channel", "owner", "need", "created_at"]
     list_filter = ["kind", "region", "channel", "industry", "owner"]
     search_fields = ["name", "email", "phone", "external_id"]
@@ -47,7 +47,7 @@ class CustomerAdmin(HistoryAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(HistoryAdminMixin, admin.ModelAdmin):
+class ContactAdmin(VersionedAdminMixin, HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "customer", "title", "email", "phone", "is_primary"]
     list_filter = ["is_primary"]
     search_fields = ["name", "email", "customer__name"]

@@ -270,11 +270,11 @@ def erase_customer(customer: Customer, *, by) -> Erasure:
         notes="",
         external_id=None,
         updated_at=timezone.now(),
+        # A page still open on the old values must not write them back (lost-update protection).
+        version=models.F("version") + 1,
     )
     # A queryset delete, not each contact's delete(): that would copy every value into history.
     contacts, _counts = Contact.objects.filter(customer_id=pk).delete()
-    # Deals move on a version (lost-update protection): a page still open on the old title must
-    # not write it back.
     deals = Deal.objects.filter(pk__in=rows.ids[Deal])
     deals.update(
         title=Concat(Value(_("Deal") + " "), Cast("pk", CharField())),
@@ -283,7 +283,7 @@ def erase_customer(customer: Customer, *, by) -> Erasure:
     )
     deals.exclude(lost_reason="").update(lost_reason=ERASED)
     activities = Activity.objects.filter(pk__in=rows.ids[Activity]).update(
-        subject=ERASED, notes="", outcome=""
+        subject=ERASED, notes="", outcome="", version=models.F("version") + 1
     )
     records = SalesRecord.objects.filter(pk__in=rows.ids[SalesRecord]).update(note="")
     CustomerSuggestion.objects.filter(customer_id=pk).delete()

@@ -101,7 +101,26 @@ class OwnerNameMixin(serializers.Serializer):
         return display_name(obj.owner)
 
 
-class CustomerSerializer(OwnerNameMixin, serializers.ModelSerializer):
+class VersionedSerializerMixin(serializers.Serializer):
+    """Reads back the record's version, and an edit may send the version it was made from."""
+
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_VERSION,
+        required=False,
+        help_text=_(
+            "The version this edit was made from; when the record has been saved since, the edit "
+            "is refused with 409 and the record as it now is. Left out, the edit applies to the "
+            "latest version."
+        ),
+    )
+
+    def create(self, validated_data: dict):
+        validated_data.pop("version", None)
+        return super().create(validated_data)
+
+
+class CustomerSerializer(VersionedSerializerMixin, OwnerNameMixin, serializers.ModelSerializer):
     owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
 
     class Meta:
@@ -122,6 +141,7 @@ class CustomerSerializer(OwnerNameMixin, serializers.ModelSerializer):
             "need",
             "notes",
             "external_id",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -129,13 +149,23 @@ class CustomerSerializer(OwnerNameMixin, serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     customer = VisibleRelatedField(Customer)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
     class Meta:
         model = Contact
-        fields = ["id", "customer", "customer_name", "name", "title", "email", "phone", "is_primary"]
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "name",
+            "title",
+            "email",
+            "phone",
+            "is_primary",
+            "version",
+        ]
 
 
 class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
@@ -303,7 +333,7 @@ def _deal_and_customer(serializer: serializers.ModelSerializer, attrs: dict) -> 
     return deal, customer
 
 
-class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
+class ActivitySerializer(VersionedSerializerMixin, OwnerNameMixin, serializers.ModelSerializer):
     owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
     deal = VisibleRelatedField(Deal, required=False, allow_null=True)
     customer = VisibleRelatedField(Customer, required=False, allow_null=True)
@@ -323,6 +353,7 @@ class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
             "done_at",
             "outcome",
             "external_id",
+            "version",
             "created_at",
         ]
         extra_kwargs = {"external_id": _unique_external_id(Activity)}
@@ -442,3 +473,18 @@ class SalesPlanSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+class StaleCustomerSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = CustomerSerializer()
+
+
+class StaleContactSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = ContactSerializer()
+
+
+class StaleActivitySerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current = ActivitySerializer()

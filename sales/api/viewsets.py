@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from customers.filters import ContactFilterSet
 from customers.models import Contact, Customer
+from history.versions import StaleVersion
 from sales.actions import create_deal
 from sales.api import serializers
 from sales.api.authentication import API_AUTHENTICATION
@@ -76,21 +77,47 @@ class VisibleModelViewSet(ListFilters, viewsets.ModelViewSet):
             ) from exc
 
 
-class CustomerViewSet(VisibleModelViewSet):
+class VersionedUpdates:
+    """An edit made from an older ``version`` than the record's is refused with 409 and the record
+    as it now is, so nobody overwrites a change they have not seen."""
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            with transaction.atomic():
+                return super().update(request, *args, **kwargs)
+        except StaleVersion as exc:
+            body = {"detail": str(exc), "current": self.get_serializer(exc.current).data}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+def _versioned_schema(serializer, stale_serializer) -> dict:
+    responses = {
+        409: OpenApiResponse(stale_serializer, description="The record changed since `version`."),
+    }
+    return {
+        "update": extend_schema(responses={200: serializer, **responses}),
+        "partial_update": extend_schema(responses={200: serializer, **responses}),
+    }
+
+
+@extend_schema_view(**_versioned_schema(serializers.CustomerSerializer, serializers.StaleCustomerSerializer))
+class CustomerViewSet(VersionedUpdates, VisibleModelViewSet):
     model = Customer
     related = ("owner",)
     serializer_class = serializers.CustomerSerializer
     filterset_class = CustomerFilterSet
 
 
-class ContactViewSet(VisibleModelViewSet):
+@extend_schema_view(**_versioned_schema(serializers.ContactSerializer, serializers.StaleContactSerializer))
+class ContactViewSet(VersionedUpdates, VisibleModelViewSet):
     model = Contact
     related = ("customer",)
     serializer_class = serializers.ContactSerializer
     filterset_class = ContactFilterSet
 
 
-class ActivityViewSet(VisibleModelViewSet):
+@extend_schema_view(**_versioned_schema(serializers.ActivitySerializer, serializers.StaleActivitySerializer))
+class ActivityViewSet(VersionedUpdates, VisibleModelViewSet):
     model = Activity
     related = ("owner",)
     serializer_class = serializers.ActivitySerializer

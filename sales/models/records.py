@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from history.models import Tracked
+from history.versions import Versioned
 from people.visibility import owner_filter
 
 
@@ -98,7 +99,7 @@ class ActivityQuerySet(models.QuerySet):
         return self.pending().filter(due_at__gte=start, due_at__lt=end)
 
 
-class Activity(Tracked):
+class Activity(Versioned, Tracked):
     class Kind(models.TextChoices):
         CALL = "call", _("Call")
         MEETING = "meeting", _("Meeting")
