@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from dataio.imports import Mapping, run_import
 from history.models import ChangeLog
 from tests.factories import ActivityFactory, ContactFactory, CustomerFactory
 
@@ -188,3 +189,31 @@ def test_a_stale_admin_edit_is_refused_with_a_message(kind, rep, admin_user):
     obj.refresh_from_db()
     assert getattr(obj, kind.mine[0]) != kind.mine[1]
     assert getattr(obj, kind.theirs[0]) == kind.theirs[1]
+
+
+def test_an_import_that_changes_an_activity_makes_an_open_page_stale(rep, team, admin_user):
+    activity = ActivityFactory(
+        customer=CustomerFactory(owner=rep), owner=rep, subject="Call", external_id="A-1"
+    )
+    url = reverse("sales:activity_edit", args=[activity.pk])
+    page = signed_in(rep)
+    data = form_data(page.get(url))
+    mapping = Mapping.from_dict(
+        {
+            "kind": "activities",
+            "fields": {
+                "external_id": "Id",
+                "subject": "Subject",
+                "customer": {"column": "Customer", "match": "name"},
+            },
+        }
+    )
+    text = f"Id,Subject,Customer\nA-1,Imported subject,{activity.customer.name}\n"
+    report = run_import(text.encode(), "a.csv", mapping, user=admin_user)
+    assert report.committed and report.updated == 1, report.problems
+    activity.refresh_from_db()
+    assert activity.version == 2
+    data["outcome"] = "typed on the page"
+    assert page.post(url, data).status_code == 409
+    activity.refresh_from_db()
+    assert activity.subject == "Imported subject"

@@ -20,6 +20,7 @@ from dataio.imports.readers import Limits, ReadError, Table, command_limits, rea
 from dataio.imports.records import ActivityImporter, SalesRecordImporter
 from dataio.imports.report import ImportReport, Problem
 from history.actor import acting_as
+from history.versions import StaleVersion
 
 IMPORTERS = {
     "customers": CustomerImporter,
@@ -126,6 +127,10 @@ def import_table(table: Table, mapping: Mapping, *, user, dry_run: bool = False)
     except IntegrityError as exc:
         # Someone else wrote a clashing row (an external id, a product name) while we checked.
         report.problems.append(Problem(0, "", _("The database refused the import: %(e)s") % {"e": exc}))
+        return report
+    except StaleVersion as exc:
+        # Someone saved a row the import updates while it was being checked: check again.
+        report.problems.append(Problem(0, "", _("%(e)s Nothing was imported; import again.") % {"e": exc}))
         return report
     report.committed = True
     return report
