@@ -174,7 +174,7 @@ class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     stage = serializers.SlugRelatedField(slug_field="key", read_only=True)
     stage_name = serializers.CharField(source="stage.name", read_only=True)
-    product_name = serializers.CharField(source="product.name", read_only=True, default=None)
+    product_name = serializers.CharField(source="product.name", read_only=True, default=None, allow_null=True)
     weighted_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
