@@ -114,6 +114,7 @@ class AuditEvent(models.Model):
         PRIVACY_EXPORTED = "privacy_exported", _("Personal data exported")
         PRIVACY_ERASED = "privacy_erased", _("Personal data erased")
         ROLE_CHANGED = "role_changed", _("Role changed")
+        DELETED = "deleted", _("Record deleted")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from accounts import sessions
 from accounts.actions import end_sessions, end_tokens
 from accounts.events import record_security_event
+from history.models import tracked_models
 
 User = get_user_model()
 
@@ -99,3 +100,15 @@ def record_token_issued(sender, instance, created, **kwargs) -> None:
 @receiver(post_delete, sender=Token)
 def record_token_ended(sender, instance, **kwargs) -> None:
     _token_event("token_revoked", instance)
+
+
+def record_delete(sender, instance, **kwargs) -> None:
+    # The record's values are in its change history; the log keeps who deleted what, by id only,
+    # so erasing a person later leaves nothing of theirs here.
+    record_security_event("deleted", target=instance)
+
+
+def connect_delete_records() -> None:
+    """Every delete of a tracked record (customers, deals, activities, ...) goes in the audit log."""
+    for model in tracked_models():
+        post_delete.connect(record_delete, sender=model, dispatch_uid=f"audit-delete-{model._meta.label}")

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from accounts.events import record_security_event
 from accounts.models import AuditEvent, AuditLogError, SignInThrottle
@@ -238,3 +239,31 @@ def test_only_admins_see_the_log(rep, manager, admin_user):
     before = AuditEvent.objects.count()
     CustomerFactory(owner=rep)  # an ordinary write records nothing here
     assert AuditEvent.objects.count() == before
+
+
+def test_a_delete_is_written_with_who_and_what_but_no_values(rep, team):
+    customer = CustomerFactory(owner=rep, name="Zanzibar Deletable Ltd")
+    api = APIClient(REMOTE_ADDR=IP)
+    api.force_authenticate(rep)
+    assert api.delete(f"/api/customers/{customer.pk}/").status_code == 204
+    event = only("deleted")
+    assert (event.actor, event.ip, event.target_type, event.target_id) == (
+        rep,
+        IP,
+        "customers.customer",
+        str(customer.pk),
+    )
+    assert "Zanzibar" not in json.dumps(event.detail)
+
+
+def test_the_admins_bulk_delete_writes_one_event_per_record(rep, admin_user):
+    customers = [CustomerFactory(owner=rep) for _ in range(3)]
+    changelist = reverse("admin:customers_customer_changelist")
+    client = browser(admin_user, ADMIN_IP)
+    client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [c.pk for c in customers], "post": "yes"},
+    )
+    events = AuditEvent.objects.filter(kind="deleted")
+    assert sorted(e.target_id for e in events) == sorted(str(c.pk) for c in customers)
+    assert {(e.actor, e.ip) for e in events} == {(admin_user, ADMIN_IP)}
