@@ -7,6 +7,8 @@ same lines on every operation and miss some; a drf-spectacular postprocessing ho
 each answer on the operations that can give it.
 """
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+
 ERROR = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
@@ -53,9 +55,60 @@ def document_error_answers(result: dict, generator, request, public) -> dict:
                 _answer(responses, "404", "Error", "No such record (or page) for this user.")
             if method == "delete":
                 _answer(responses, "409", "Error", "The record is still used by other records.")
+            if method in WRITES and signed_in:
+                _answer(
+                    responses, "409", "Error", "A unique value was taken meanwhile, or the record changed."
+                )
             if method in WRITES:
                 _answer(responses, "415", "Error", "The body's media type is not accepted.")
             _answer(responses, "406", "Error", "No answer in an accepted media type.")
             if not signed_in:
                 _answer(responses, "429", "Error", "Too many attempts; try again later.")
     return result
+
+
+class DecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """Money and percentages as the API reads them: at least one digit, no sign when the field
+    refuses negatives, and at most 100 for a percentage capped there."""
+
+    target_class = "rest_framework.fields.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        if direction != "request" or field.read_only or schema.get("type") != "string":
+            return schema
+        if field.max_whole_digits is None:
+            return schema
+        whole, places = field.max_whole_digits, field.decimal_places
+        fraction = rf"(?:\.\d{{1,{places}}})?" if places else ""
+        sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+        digits = rf"\d{{1,{max(whole, 1)}}}"
+        if field.max_value is not None and field.max_value == 100 and sign == "" and places:
+            schema["pattern"] = rf"^(?:100(?:\.0{{1,{places}}})?|\d{{1,2}}{fraction})$"
+        else:
+            schema["pattern"] = rf"^{sign}{digits}{fraction}$"
+        return schema
+
+
+class CharFieldExtension(OpenApiSerializerFieldExtension):
+    """Text the API accepts: never a NUL character, and not only spaces where it may not be blank
+    (surrounding spaces are trimmed before that is checked)."""
+
+    target_class = "rest_framework.fields.CharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        if direction != "request" or field.read_only or schema.get("type") != "string":
+            return schema
+        if {"format", "pattern", "enum"} & set(schema):
+            return schema
+        if field.allow_blank or not field.trim_whitespace:
+            # drf-spectacular adds "or blank" itself for a blank-allowed field with a pattern.
+            schema["pattern"] = r"^[^\x00]+$"
+        else:
+            schema["pattern"] = r"^[^\x00]*[^\s\x00][^\x00]*$"
+        return schema

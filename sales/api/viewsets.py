@@ -1,6 +1,6 @@
 """API views. Every queryset starts from ``visible_to(request.user)``, so another rep's id is a 404."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -66,6 +66,23 @@ class VisibleModelViewSet(ListFilters, viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet:
         return self.model.objects.visible_to(self.request.user).select_related(*self.related)
+
+    def perform_create(self, serializer) -> None:
+        self._write(serializer.save)
+
+    def perform_update(self, serializer) -> None:
+        self._write(serializer.save)
+
+    def _write(self, save) -> None:
+        # The serializers check unique values first; a row written meanwhile by someone else can
+        # still reach the database's constraint, which is a conflict, not a server error.
+        try:
+            with transaction.atomic():
+                save()
+        except IntegrityError as exc:
+            raise Conflict(
+                _("Another record has just taken one of these unique values (such as the external id).")
+            ) from exc
 
     def perform_destroy(self, instance) -> None:
         try:

@@ -50,6 +50,11 @@ def _failures(
                 found.append(
                     f"{case.method} {operation.path} [{mode.value}]: {failure.title} "
                     f"({response.status_code}{_why(response)})"
+                    + (
+                        f" {getattr(failure, 'message', '')[:400]}"
+                        if os.environ.get("CONTRACT_VERBOSE")
+                        else ""
+                    )
                 )
 
     run()
