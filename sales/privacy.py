@@ -203,6 +203,30 @@ def _erase_history(rows: _Rows) -> int:
     return len(changed)
 
 
+def _erase_other_notes(rows: _Rows) -> int:
+    """Free text (``TextField``) in any other table's rows that belong to the customer's records,
+    such as notes kept with a deal's stage changes: written about the customer, so erased."""
+    owners = {Customer: rows.ids[Customer], Deal: rows.ids[Deal], Activity: rows.ids[Activity]}
+    skipped = {*PERSONAL_FIELDS, ChangeLog, AuditEvent}
+    changed = 0
+    for model in apps.get_models():
+        if model in skipped or model._meta.proxy or not model._meta.managed:
+            continue
+        notes = [f for f in model._meta.concrete_fields if isinstance(f, TextField) and not f.choices]
+        links = [f for f in model._meta.concrete_fields if f.is_relation and f.related_model in owners]
+        if not notes or not links:
+            continue
+        belongs = Q(pk__in=[])
+        for link in links:
+            belongs |= Q(**{f"{link.name}__in": owners[link.related_model]})
+        for note in notes:
+            # A queryset update: ledgers such as stage changes refuse edits through save().
+            changed += (
+                model._base_manager.filter(belongs).exclude(**{note.name: ""}).update(**{note.name: ERASED})
+            )
+    return changed
+
+
 def _scrub(value, pattern: re.Pattern):
     """``value`` (text, or JSON made of lists, dicts and text) with every match replaced."""
     if isinstance(value, str):
@@ -289,7 +313,7 @@ def erase_customer(customer: Customer, *, by) -> Erasure:
     CustomerSuggestion.objects.filter(customer_id=pk).delete()
 
     history_rows = _erase_history(rows)
-    other_rows = _sweep(identifying)
+    other_rows = _erase_other_notes(rows) + _sweep(identifying)
     forget_cached_overviews()
     erasure = Erasure(
         customer_id=pk,
