@@ -30,7 +30,8 @@ class StaleVersion(Exception):
 
 
 class Versioned(models.Model):
-    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # A database default as well: rows inserted in bulk by raw SQL (the demo data, benchmarks) start at 1.
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1, editable=False)
 
     class Meta:
         abstract = True
