@@ -40,13 +40,15 @@ PERSONAL_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     SalesRecord: ("note",),
 }
 # The values looked for in every other text column: the ones that identify the person. A deal
-# title or an activity subject ("Renewal 2025") may be anybody's, so other rows keep theirs.
+# title or an activity subject ("Renewal 2025") may be anybody's, and a website or a company's name
+# is shared by everyone who works there, so other rows keep theirs.
 IDENTIFYING_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
-    Customer: ("name", "email", "phone", "website", "address", "notes"),
+    Customer: ("email", "phone", "address", "notes"),
     Contact: ("name", "email", "phone"),
 }
-# Tables the sweep leaves alone: encoded session data and Django's own catalogue of models.
-SWEEP_SKIPPED_APPS = {"sessions", "contenttypes"}
+# Tables the sweep leaves alone: encoded session data, Django's own catalogue of models, and the
+# CRM's users (a colleague may share a customer's name; their account is not the customer's).
+SWEEP_SKIPPED_APPS = {"sessions", "contenttypes", "auth"}
 
 
 @dataclass(frozen=True)
@@ -176,11 +178,14 @@ def personal_data(customer: Customer) -> dict:
 
 def _identifying_values(customer: Customer, rows: _Rows) -> set[str]:
     """The customer's identifying values now and as history remembers them (an earlier email)."""
-    found = set()
+    found = {customer.name} if customer.kind == Customer.Kind.PERSON else set()
     for model, names in IDENTIFYING_FIELDS.items():
         for values in model._base_manager.filter(pk__in=rows.ids[model]).values_list(*names):
             found.update(v for v in values if v)
-    by_type = {ContentType.objects.get_for_model(m).pk: names for m, names in IDENTIFYING_FIELDS.items()}
+    fields = {**IDENTIFYING_FIELDS}
+    if customer.kind == Customer.Kind.PERSON:
+        fields[Customer] = ("name", *fields[Customer])
+    by_type = {ContentType.objects.get_for_model(m).pk: names for m, names in fields.items()}
     for row in rows.history().filter(content_type_id__in=by_type).only("content_type_id", "changes"):
         for name in by_type[row.content_type_id]:
             found.update(v for v in row.changes.get(name, []) if v)

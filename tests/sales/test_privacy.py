@@ -17,7 +17,8 @@ from accounts.models import AuditEvent
 from customers.models import Contact, Customer
 from history.models import ChangeLog
 from sales.models import Activity, Deal, SalesRecord
-from tests.factories import CustomerFactory, DealFactory, SalesRecordFactory
+from sales.privacy import erase_customer
+from tests.factories import ContactFactory, CustomerFactory, DealFactory, RepFactory, SalesRecordFactory
 
 # Distinctive values: found nowhere unless this customer put them there.
 FIRST_NAME = "Quorvanth Ysselbrook"
@@ -272,3 +273,22 @@ def test_the_admin_actions_lead_to_the_export_and_the_confirmation(book, admin_u
         assert response["Location"] == reverse(target, args=[book.pk])
     page = client.get(reverse("sales:customer_privacy", args=[book.pk]))
     assert page.status_code == 200 and 'name="confirm"' in page.content.decode()
+
+
+def test_erasing_leaves_what_other_people_share_with_the_customer(rep, admin_user):
+    """A website or a company name is shared by everyone there; a colleague's account is theirs."""
+    company = CustomerFactory(owner=rep, name="Brightwater Mills", website="brightwater-mills.example")
+    ContactFactory(customer=company, name="Tobias Wrenly", email="tobias@brightwater-mills.example")
+    other = CustomerFactory(owner=rep, name="Other Co", notes="Competes with Brightwater Mills")
+    neighbour = ContactFactory(customer=other, email="amy@brightwater-mills.example")
+    colleague = RepFactory(first_name="Tobias", last_name="Wrenly")
+
+    erase_customer(company, by=admin_user)
+
+    other.refresh_from_db()
+    neighbour.refresh_from_db()
+    colleague.refresh_from_db()
+    assert other.notes == "Competes with Brightwater Mills"  # a company's name is not personal
+    assert neighbour.email == "amy@brightwater-mills.example"
+    assert (colleague.first_name, colleague.last_name) == ("Tobias", "Wrenly")
+    assert not found_anywhere(["tobias@brightwater-mills.example"])
