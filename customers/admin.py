@@ -49,6 +49,7 @@ class CustomerAdmin(VersionedAdminMixin, HistoryAdminMixin, admin.ModelAdmin):
 @admin.register(Contact)
 class ContactAdmin(VersionedAdminMixin, HistoryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "customer", "title", "email", "phone", "is_primary"]
+    actions = ["export_personal_data", "erase_personal_data"]
     list_filter = ["is_primary"]
     search_fields = ["name", "email", "customer__name"]
     autocomplete_fields = ["customer"]
@@ -56,3 +57,19 @@ class ContactAdmin(VersionedAdminMixin, HistoryAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
+
+    def _one(self, request, queryset) -> Contact | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one contact."), messages.WARNING)
+            return None
+        return queryset.get()
+
+    @admin.action(description=_("Export personal data (JSON)"))
+    def export_personal_data(self, request, queryset):
+        contact = self._one(request, queryset)
+        return contact and redirect("sales:contact_privacy_export", pk=contact.pk)
+
+    @admin.action(description=_("Erase personal data…"))
+    def erase_personal_data(self, request, queryset):
+        contact = self._one(request, queryset)
+        return contact and redirect("sales:contact_privacy", pk=contact.pk)

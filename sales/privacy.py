@@ -335,3 +335,63 @@ def erase_customer(customer: Customer, *, by) -> Erasure:
 
 def record_export(customer: Customer, *, by) -> None:
     record_security_event("privacy_exported", user=by, target=customer)
+
+
+@dataclass(frozen=True)
+class ContactErasure:
+    contact_id: int
+    customer_id: int
+    history_rows: int
+    other_rows: int
+
+
+def contact_data(contact: Contact) -> dict:
+    """Everything held about one contact: their fields and their change history."""
+    rows = _Rows({Contact: {contact.pk}})
+    history = rows.history().select_related("content_type", "changed_by").order_by("changed_at", "pk")
+    return {
+        "contact": {
+            "id": contact.pk,
+            "customer": contact.customer_id,
+            **_values(contact, PERSONAL_FIELDS[Contact]),
+            "is_primary": contact.is_primary,
+        },
+        "history": [
+            {
+                "id": row.object_id,
+                "action": row.action,
+                "when": row.changed_at,
+                "who": row.changed_by.get_username() if row.changed_by else None,
+                "changes": row.changes,
+            }
+            for row in history
+        ],
+    }
+
+
+@transaction.atomic
+def erase_contact(contact: Contact, *, by) -> ContactErasure:
+    """Erase one contact (a person at a company customer) everywhere; the customer stays."""
+    rows = _Rows({Contact: {contact.pk}})
+    identifying = {v for v in _values(contact, IDENTIFYING_FIELDS[Contact]).values() if v}
+    for row in rows.history().only("changes"):
+        for name in IDENTIFYING_FIELDS[Contact]:
+            identifying.update(v for v in row.changes.get(name, []) if v)
+    identifying = {v for v in identifying if len(v) >= SWEEP_MIN_LENGTH}
+    pk, customer_id = contact.pk, contact.customer_id
+    # A queryset delete, not delete(): that would copy every value into history.
+    Contact.objects.filter(pk=pk).delete()
+    erasure = ContactErasure(
+        contact_id=pk,
+        customer_id=customer_id,
+        history_rows=_erase_history(rows),
+        other_rows=_sweep(identifying),
+    )
+    record_security_event(
+        "privacy_erased", user=by, target_type=Contact._meta.label_lower, target_id=pk, detail=asdict(erasure)
+    )
+    return erasure
+
+
+def record_contact_export(contact: Contact, *, by) -> None:
+    record_security_event("privacy_exported", user=by, target=contact)

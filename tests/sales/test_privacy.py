@@ -227,7 +227,7 @@ def test_the_erasure_is_audited_without_the_erased_values(book, admin_user):
 def test_a_wrong_confirmation_erases_nothing(book, admin_user):
     response = browser(admin_user).post(reverse("sales:customer_erase", args=[book.pk]), {"confirm": "yes"})
     assert response.status_code == 400
-    assert f"Type {book.pk} to erase this customer." in response.content.decode()
+    assert f"Type {book.pk} to erase." in response.content.decode()
     book.refresh_from_db()
     assert book.name == NAME
     assert not AuditEvent.objects.filter(kind="privacy_erased").exists()
@@ -292,3 +292,23 @@ def test_erasing_leaves_what_other_people_share_with_the_customer(rep, admin_use
     assert neighbour.email == "amy@brightwater-mills.example"
     assert (colleague.first_name, colleague.last_name) == ("Tobias", "Wrenly")
     assert not found_anywhere(["tobias@brightwater-mills.example"])
+
+
+def test_a_contact_alone_is_exported_and_erased_and_the_customer_stays(book, admin_user):
+    contact = Contact.objects.get(customer=book)
+    client = browser(admin_user)
+    export = client.get(reverse("sales:contact_privacy_export", args=[contact.pk]))
+    assert export.status_code == 200
+    data = json.loads(export.content)
+    assert (data["contact"]["name"], data["contact"]["email"]) == (CONTACT_NAME, CONTACT_EMAIL)
+    assert data["history"]
+
+    wrong = client.post(reverse("sales:contact_erase", args=[contact.pk]), {"confirm": "0"})
+    assert wrong.status_code == 400 and Contact.objects.filter(pk=contact.pk).exists()
+    done = client.post(reverse("sales:contact_erase", args=[contact.pk]), {"confirm": str(contact.pk)})
+    assert done.status_code == 302
+    assert found_anywhere([CONTACT_NAME, CONTACT_EMAIL, CONTACT_PHONE]) == []
+    book.refresh_from_db()
+    assert book.name == NAME  # the customer and the rest of their data stay
+    event = AuditEvent.objects.get(kind="privacy_erased")
+    assert (event.target_type, event.target_id) == ("customers.contact", str(contact.pk))
