@@ -275,6 +275,18 @@ def test_the_admin_actions_lead_to_the_export_and_the_confirmation(book, admin_u
     assert page.status_code == 200 and 'name="confirm"' in page.content.decode()
 
 
+def test_the_customer_page_links_admins_to_the_privacy_pages(book, admin_user, rep):
+    contact = Contact.objects.get(customer=book)
+    links = (
+        reverse("sales:customer_privacy", args=[book.pk]),
+        reverse("sales:contact_privacy", args=[contact.pk]),
+    )
+    html = browser(admin_user).get(reverse("sales:customer_detail", args=[book.pk])).content.decode()
+    assert all(link in html for link in links)
+    html = browser(rep).get(reverse("sales:customer_detail", args=[book.pk])).content.decode()
+    assert not any(link in html for link in links)
+
+
 def test_erasing_leaves_what_other_people_share_with_the_customer(rep, admin_user):
     """A website or a company name is shared by everyone there; a colleague's account is theirs."""
     company = CustomerFactory(owner=rep, name="Brightwater Mills", website="brightwater-mills.example")
