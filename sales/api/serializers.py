@@ -477,14 +477,17 @@ class SalesPlanSerializer(serializers.ModelSerializer):
 
 class StaleCustomerSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    current = CustomerSerializer()
+    # Absent when the conflict is a unique value taken meanwhile rather than a newer version.
+    current = CustomerSerializer(required=False)
 
 
 class StaleContactSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    current = ContactSerializer()
+    # Absent when the conflict is a unique value taken meanwhile rather than a newer version.
+    current = ContactSerializer(required=False)
 
 
 class StaleActivitySerializer(serializers.Serializer):
     detail = serializers.CharField()
-    current = ActivitySerializer()
+    # Absent when the conflict is a unique value taken meanwhile rather than a newer version.
+    current = ActivitySerializer(required=False)
