@@ -5,7 +5,8 @@ from django.utils.translation import ngettext
 
 from accounts import throttle
 from accounts.forms import AdminLoginForm
-from accounts.models import SignInThrottle
+from accounts.models import AuditEvent, SignInThrottle
+from people.visibility import is_admin
 
 # The admin's own sign-in page tells a locked-out user so, like the CRM's.
 admin.site.login_form = AdminLoginForm
@@ -61,3 +62,32 @@ class SignInThrottleAdmin(admin.ModelAdmin):
             ngettext("%(count)d lockout lifted.", "%(count)d lockouts lifted.", count) % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only, for administrators: the log is written by the CRM alone and never edited."""
+
+    list_display = ["at", "kind", "actor_name", "ip", "target_type", "target_id", "detail"]
+    list_filter = ["kind", ("at", admin.DateFieldListFilter), "target_type"]
+    search_fields = ["actor_name", "ip", "target_id"]
+    date_hierarchy = "at"
+    list_select_related = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_module_permission(self, request):
+        return is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_admin(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

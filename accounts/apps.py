@@ -10,4 +10,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Sign-in security")
 
     def ready(self) -> None:
-        from accounts import receivers  # noqa: F401
+        from accounts import receivers
+
+        receivers.connect_delete_records()

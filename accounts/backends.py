@@ -29,6 +29,8 @@ class AccountBackend(ModelBackend):
             raise PermissionDenied
         user = super().authenticate(request, username=username, password=password, **kwargs)
         throttle.settle(attempt, succeeded=user is not None, now=timezone.now())
+        if user is not None:
+            record_security_event("signed_in", user=user, ip=ip)
         return user
 
     def get_user(self, user_id):

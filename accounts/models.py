@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -28,6 +29,9 @@ class SignInThrottle(models.Model):
     class Scope(models.TextChoices):
         ACCOUNT = "account", _("Account")
         ADDRESS = "address", _("Client address")
+        # Password-reset emails asked for, counted apart from sign-ins.
+        RESET_ACCOUNT = "reset-acct", _("Password resets: email address")
+        RESET_ADDRESS = "reset-addr", _("Password resets: client address")
 
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
     key = models.CharField(_("account or address"), max_length=150)
@@ -63,3 +67,88 @@ class SessionCutoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} before {self.at:%Y-%m-%d %H:%M}"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """The log is append-only: no bulk rewrite or delete through the ORM either."""
+
+    def visible_to(self, user) -> "AuditEventQuerySet":
+        # Who signed in from where and who exported what is for administrators only.
+        if not (user.is_authenticated and user.is_active and (user.is_staff or user.is_superuser)):
+            return self.none()
+        return self
+
+    def update(self, **kwargs):
+        raise AuditLogError(_("Audit events cannot be edited."))
+
+    def delete(self):
+        raise AuditLogError(_("Audit events cannot be deleted."))
+
+    def redact(self, detail: dict) -> int:
+        """Replace the details of these events (privacy erasure only: the event itself stays)."""
+        return models.QuerySet.update(self, detail=detail)
+
+
+class AuditLogError(Exception):
+    """A write to the audit log that it refuses: rows are only ever added."""
+
+
+class AuditEvent(models.Model):
+    """Something security-relevant that happened: who did it, from where, to what. Rows are only added."""
+
+    class Kind(models.TextChoices):
+        SIGNED_IN = "signed_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        SIGN_IN_REFUSED = "sign_in_refused", _("Sign-in refused (locked)")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        UNLOCKED = "unlocked", _("Lockout lifted")
+        SIGNED_OUT_EVERYWHERE = "signed_out_everywhere", _("Signed out everywhere")
+        DEACTIVATED = "deactivated", _("Account deactivated")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
+        PASSWORD_RESET_REFUSED = "password_reset_refused", _("Password reset refused (too many)")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_REVOKED = "token_revoked", _("API token ended")
+        EXPORTED = "exported", _("Exported")
+        IMPORTED = "imported", _("Imported")
+        PRIVACY_EXPORTED = "privacy_exported", _("Personal data exported")
+        PRIVACY_ERASED = "privacy_erased", _("Personal data erased")
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        DELETED = "deleted", _("Record deleted")
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    # The name as given (a failed sign-in may name no account), kept when the user is deleted.
+    actor_name = models.CharField(_("user name"), max_length=150, blank=True)
+    ip = models.CharField(_("IP address"), max_length=45, blank=True)
+    kind = models.CharField(_("event"), max_length=30, choices=Kind.choices, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=100, blank=True)
+    target_id = models.CharField(_("target id"), max_length=64, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+        indexes = [models.Index(fields=["target_type", "target_id"], name="auditevent_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.actor_name}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A log that can be rewritten proves nothing.
+        if not self._state.adding:
+            raise AuditLogError(_("Audit events cannot be edited."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogError(_("Audit events cannot be deleted."))

@@ -38,6 +38,10 @@ def current_policy() -> Policy:
     return Policy(settings.CRM_LOCKOUT_FAILURES, timedelta(minutes=settings.CRM_LOCKOUT_MINUTES))
 
 
+def reset_policy() -> Policy:
+    return Policy(settings.CRM_RESET_LIMIT, timedelta(minutes=settings.CRM_RESET_MINUTES))
+
+
 def client_ip(request: HttpRequest | None) -> str:
     """The address the request came from, behind ``TRUSTED_PROXY_COUNT`` reverse proxies.
 
@@ -61,10 +65,12 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "")[:150]
 
 
-def _counters(username: str, ip: str) -> tuple[tuple[str, str], ...]:
-    counters = [(Scope.ACCOUNT.value, _clean(username).casefold())]
+def _counters(
+    username: str, ip: str, scopes: tuple[Scope, Scope] = (Scope.ACCOUNT, Scope.ADDRESS)
+) -> tuple[tuple[str, str], ...]:
+    counters = [(scopes[0].value, _clean(username).casefold())]
     if ip:
-        counters.append((Scope.ADDRESS.value, ip))
+        counters.append((scopes[1].value, ip))
     return tuple(counters)
 
 
@@ -75,10 +81,17 @@ def _rows(counters):
     return SignInThrottle.objects.filter(match)
 
 
-def reserve(username: str, ip: str, *, now: datetime, policy: Policy | None = None) -> Attempt | None:
+def reserve(
+    username: str,
+    ip: str,
+    *,
+    now: datetime,
+    policy: Policy | None = None,
+    scopes: tuple[Scope, Scope] = (Scope.ACCOUNT, Scope.ADDRESS),
+) -> Attempt | None:
     """Count one attempt against the account and the address, or None when either is locked."""
     policy = policy or current_policy()
-    counters = _counters(username, ip)
+    counters = _counters(username, ip, scopes)
     taken = []
     for counter in counters:
         if not _take(counter, now, policy):
@@ -153,6 +166,16 @@ def lockout(username: str, ip: str, *, now: datetime, policy: Policy | None = No
             # Full of attempts whose passwords are still being checked: locked once they fail.
             remaining.append(policy.window)
     return max(remaining, default=None)
+
+
+def reserve_reset(email: str, ip: str, *, now: datetime) -> bool:
+    """Count one password-reset request for the email address and the client address; False when
+    either has had its fill for now. Every request counts, whether or not the address is known,
+    so the limit itself tells nothing about which addresses have accounts."""
+    attempt = reserve(
+        email, ip, now=now, policy=reset_policy(), scopes=(Scope.RESET_ACCOUNT, Scope.RESET_ADDRESS)
+    )
+    return attempt is not None
 
 
 def minutes(duration: timedelta) -> int:

@@ -4,14 +4,16 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from accounts import throttle
 from accounts.actions import end_sessions
+from accounts.events import record_security_event
 from accounts.forms import LoginForm
 
 
@@ -53,6 +55,25 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def form_valid(self, form):
+        # The address typed is not kept: it may be anyone's. The account it reached, if any, is.
+        email = form.cleaned_data["email"]
+        users = list(form.get_users(email))
+        if not throttle.reserve_reset(email, throttle.client_ip(self.request), now=timezone.now()):
+            # The same answer as a sent email, so the limit reveals nothing; nothing is sent.
+            record_security_event(
+                "password_reset_refused",
+                target=users[0] if len(users) == 1 else None,
+                detail={"accounts": len(users)},
+            )
+            return HttpResponseRedirect(self.get_success_url())
+        record_security_event(
+            "password_reset_requested",
+            target=users[0] if len(users) == 1 else None,
+            detail={"accounts": len(users)},
+        )
+        return super().form_valid(form)
 
 
 class PasswordResetSentView(auth_views.PasswordResetDoneView):

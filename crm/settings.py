@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "crm.replica.ReplicaMiddleware",
     "history.middleware.ActorMiddleware",
+    "accounts.middleware.AuditRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionExpiryMiddleware",
@@ -240,12 +241,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The API is documented as JSON; form posts (the browsable API's) still work but are not promised.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sales.api.schema.document_error_answers",
+    ],
 }
 
 # Sign-in protection: an account or a client address is locked for CRM_LOCKOUT_MINUTES once
 # CRM_LOCKOUT_FAILURES sign-ins failed within that many minutes.
 CRM_LOCKOUT_FAILURES = env_int("CRM_LOCKOUT_FAILURES", 10, minimum=1)
 CRM_LOCKOUT_MINUTES = env_int("CRM_LOCKOUT_MINUTES", 15, minimum=1)
+# Password-reset emails: at most CRM_RESET_LIMIT per email address, and separately per client
+# address, within CRM_RESET_MINUTES; more are answered alike but send nothing.
+CRM_RESET_LIMIT = env_int("CRM_RESET_LIMIT", 5, minimum=1)
+CRM_RESET_MINUTES = env_int("CRM_RESET_MINUTES", 60, minimum=1)
 # Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto are believed.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 

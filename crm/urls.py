@@ -3,7 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.views import LoginView
-from crm.views import favicon
+from crm.views import favicon, page_not_found
+
+handler404 = page_not_found
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),

@@ -8,10 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.forms import autofocus_first, strip_text
 from customers.models import Contact, Customer
+from history.versions import VersionedFormMixin
 from people.forms import OwnerChoiceField, offer_owners
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(VersionedFormMixin, forms.ModelForm):
     """Owner is offered to managers and admins only; a rep's customers are always their own."""
 
     class Meta:
@@ -62,6 +63,8 @@ class CustomerForm(forms.ModelForm):
             "website",
             "address",
             "notes",
+            "version",
+            "original",
         )
 
     def clean(self) -> dict:
@@ -73,7 +76,7 @@ class CustomerForm(forms.ModelForm):
         return super().save(commit)
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["name", "title", "email", "phone", "is_primary"]
@@ -88,6 +91,8 @@ class ContactForm(forms.ModelForm):
             Row(Column("name", css_class="col-md-6"), Column("title", css_class="col-md-6")),
             Row(Column("email", css_class="col-md-6"), Column("phone", css_class="col-md-6")),
             "is_primary",
+            "version",
+            "original",
         )
 
     def clean(self) -> dict:

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from history.models import Tracked
+from history.versions import Versioned
 from people.visibility import owner_filter
 
 
@@ -27,7 +28,7 @@ class CustomerQuerySet(models.QuerySet):
         )
 
 
-class Customer(Tracked):
+class Customer(Versioned, Tracked):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
         PERSON = "person", _("Person")
@@ -84,7 +85,7 @@ class ContactQuerySet(models.QuerySet):
         return self.filter(owner_filter(user, "customer__owner"))
 
 
-class Contact(Tracked):
+class Contact(Versioned, Tracked):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer")
     )

@@ -14,6 +14,7 @@ from crm.forms import PICKER_LIMIT
 from crm.shortcuts import get_visible_or_404
 from customers.forms import ContactForm, CustomerForm
 from customers.models import Contact, Customer
+from history.versions import StaleVersion
 
 
 @login_required
@@ -31,7 +32,11 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_visible_or_404(Customer.objects.select_related("owner"), request.user, pk=pk)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
-        customer = form.save()
+        try:
+            customer = form.save()
+        except StaleVersion as stale:
+            context = {"form": form, "customer": stale.current, "stale_lines": form.stale(stale.current)}
+            return render(request, "customers/customer_form.html", context, status=409)
         messages.success(request, _("Customer saved."))
         return redirect(customer)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
@@ -42,7 +47,11 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.visible_to(request.user).select_related("customer"), pk=pk)
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        try:
+            form.save()
+        except StaleVersion as stale:
+            context = {"form": form, "contact": stale.current, "stale_lines": form.stale(stale.current)}
+            return render(request, "customers/contact_form.html", context, status=409)
         messages.success(request, _("Contact saved."))
         return redirect(contact.customer)
     return render(request, "customers/contact_form.html", {"form": form, "contact": contact})

@@ -136,17 +136,30 @@ def write_xlsx(columns: list[Column], rows: Iterable, out, title: str) -> None:
     workbook.save(out)
 
 
-def _rows(qs: QuerySet) -> Iterator:
-    return qs.iterator(chunk_size=CHUNK)
+def _rows(qs: QuerySet, done: Callable[[int], None] | None = None) -> Iterator:
+    """The rows of ``qs``; once they have all been read (or the download was cut short), ``done``
+    hears how many were written."""
+    count = 0
+    try:
+        for obj in qs.iterator(chunk_size=CHUNK):
+            yield obj
+            count += 1
+    finally:
+        if done is not None:
+            done(count)
 
 
-def export_response(columns: list[Column], qs: QuerySet, name: str, fmt: str):
-    """A download of ``qs`` in ``fmt`` (``csv`` unless ``xlsx``), named after ``name`` and today."""
+def export_response(
+    columns: list[Column], qs: QuerySet, name: str, fmt: str, *, done: Callable[[int], None] | None = None
+):
+    """A download of ``qs`` in ``fmt`` (``csv`` unless ``xlsx``), named after ``name`` and today.
+
+    ``done`` is called with the number of rows written, when the last one has been."""
     stamp = timezone.localdate().isoformat()
     if fmt == "xlsx":
         # FileResponse closes the file once it has been sent, which deletes it.
         out = tempfile.TemporaryFile()  # noqa: SIM115
-        write_xlsx(columns, _rows(qs), out, str(name))
+        write_xlsx(columns, _rows(qs, done), out, str(name))
         out.seek(0)
         return FileResponse(
             out,
@@ -154,7 +167,9 @@ def export_response(columns: list[Column], qs: QuerySet, name: str, fmt: str):
             filename=f"{name}-{stamp}.xlsx",
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    response = StreamingHttpResponse(csv_lines(columns, _rows(qs)), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_lines(columns, _rows(qs, done)), content_type="text/csv; charset=utf-8"
+    )
     # Like FileResponse above: a translated (non-ASCII) name needs the RFC 6266 filename* form.
     response["Content-Disposition"] = content_disposition_header(True, f"{name}-{stamp}.csv")
     return response

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from history.models import ChangeLog, record_deleted_in_bulk
 from history.readable import history_for
+from history.versions import StaleVersion, VersionedAdminForm
 
 
 class HistoryAdminMixin:
@@ -41,6 +42,25 @@ class HistoryAdminMixin:
         with transaction.atomic():
             record_deleted_in_bulk(list(queryset))
             super().delete_queryset(request, queryset)
+
+
+class VersionedAdminMixin:
+    """Mix into the ModelAdmin of a ``Versioned`` model: an edit over a newer save is refused."""
+
+    form = VersionedAdminForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        try:
+            super().save_model(request, obj, form, change)
+        except StaleVersion as stale:
+            # Saved by someone else between the form's check and this save: keep theirs.
+            messages.error(request, str(stale))
+
+    def save_formset(self, request, form, formset, change) -> None:
+        try:
+            super().save_formset(request, form, formset, change)
+        except StaleVersion as stale:
+            messages.error(request, str(stale))
 
 
 class ReadOnlyAdminMixin:

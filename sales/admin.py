@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from history.admin import HistoryAdminMixin, ReadOnlyAdminMixin
+from history.admin import HistoryAdminMixin, ReadOnlyAdminMixin, VersionedAdminMixin
 from people.admin import VisibleAdminMixin
 from sales import admin_recommendations  # noqa: F401  (registers the stored suggestions)
 from sales.actions import open_deal
@@ -241,7 +241,7 @@ class SalesRecordAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
+class ActivityAdmin(VersionedAdminMixin, HistoryAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["subject", "kind", "owner", "deal", "customer", "due_at", "done_at"]
     list_filter = ["kind", "owner"]
     search_fields = ["subject", "notes", "deal__title", "customer__name"]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.filters import MAX_ID
 from crm.forms import autofocus_first, limit_choices, picker_search
 from customers.models import Contact, Customer
+from history.versions import VersionedFormMixin
 from people.forms import OwnerChoiceField, offer_owners
 from sales.deal_batch import MAX_DEALS, Picked
 from sales.models import (
@@ -426,7 +427,7 @@ class ProbabilityForm(forms.Form):
         return data
 
 
-class ActivityForm(forms.ModelForm):
+class ActivityForm(VersionedFormMixin, forms.ModelForm):
     """Log a call, meeting, email or note (done now), or plan a task with a due date."""
 
     done = forms.BooleanField(
@@ -479,6 +480,7 @@ class ActivityForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = self._layout(compact)
+        self.helper.layout.fields.extend(["version", "original"])
         if autofocus:
             autofocus_first(self)
 

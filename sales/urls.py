@@ -11,6 +11,7 @@ from sales.views import (
     deals,
     home,
     plans,
+    privacy,
     records,
 )
 
@@ -30,6 +31,18 @@ urlpatterns = [
     path("customers/<int:pk>/", require_safe(customers.customer_detail), name="customer_detail"),
     path("customers/<int:pk>/contacts/", customers.contact_create, name="contact_create"),
     path("customers/contacts/<int:pk>/", require_safe(contacts.contact_detail), name="contact_detail"),
+    path("customers/<int:pk>/privacy/", privacy.customer_privacy, name="customer_privacy"),
+    path(
+        "customers/<int:pk>/privacy/export/", privacy.customer_privacy_export, name="customer_privacy_export"
+    ),
+    path("customers/<int:pk>/privacy/erase/", privacy.customer_erase, name="customer_erase"),
+    path("customers/contacts/<int:pk>/privacy/", privacy.contact_privacy, name="contact_privacy"),
+    path(
+        "customers/contacts/<int:pk>/privacy/export/",
+        privacy.contact_privacy_export,
+        name="contact_privacy_export",
+    ),
+    path("customers/contacts/<int:pk>/privacy/erase/", privacy.contact_erase, name="contact_erase"),
     path("customers/<int:pk>/activities/", customers.customer_log_activity, name="customer_log_activity"),
     path("deals/", require_safe(deals.deal_list), name="deal_list"),
     path("deals/new/", deals.deal_create, name="deal_create"),

@@ -39,6 +39,8 @@ MANAGERS_POST = {"get": ("login", "405", "405", "405"), "post": ("login", "deny"
 API_RW = {"get": ("login", "ok", "ok", "ok"), "post": ("login", "ok", "ok", "ok")}
 API_READ = {"get": ("login", "ok", "ok", "ok"), "post": ("login", "405", "405", "405")}
 API_VERB = {"get": ("login", "405", "405", "405"), "post": ("login", "ok", "ok", "ok")}
+ADMINS_READ = {"get": ("login", "deny", "deny", "ok"), "post": ("login", "405", "405", "405")}
+ADMINS_POST = {"get": ("login", "405", "405", "405"), "post": ("login", "deny", "deny", "ok")}
 PUBLIC = {"get": ("ok", "ok", "ok", "ok"), "post": ("ok", "ok", "ok", "ok")}
 
 MATRIX = {
@@ -81,6 +83,13 @@ MATRIX = {
     "sales:customer_detail": READ_PAGE,
     "sales:contact_create": POST_ONLY,
     "sales:contact_detail": READ_PAGE,
+    # A customer's personal data is exported and erased by administrators only.
+    "sales:customer_privacy": ADMINS_READ,
+    "sales:customer_privacy_export": ADMINS_READ,
+    "sales:customer_erase": ADMINS_POST,
+    "sales:contact_privacy": ADMINS_READ,
+    "sales:contact_privacy_export": ADMINS_READ,
+    "sales:contact_erase": ADMINS_POST,
     "sales:customer_log_activity": POST_ONLY,
     "sales:deal_list": READ_PAGE,
     "sales:deal_create": PAGE,

@@ -7,6 +7,7 @@ transaction or nothing at all; the report names every bad row by number, column 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts.events import record_security_event
 from dataio.imports.customers import CustomerImporter
 from dataio.imports.deals import DealImporter
 from dataio.imports.engine import Context
@@ -20,6 +21,7 @@ from dataio.imports.records import ActivityImporter, SalesRecordImporter
 from dataio.imports.report import ImportReport, Problem
 from dataio.imports.stage_history import StageHistoryImporter
 from history.actor import acting_as
+from history.versions import StaleVersion
 
 IMPORTERS = {
     "customers": CustomerImporter,
@@ -81,9 +83,24 @@ def run_import(
         report = ImportReport(kind=mapping.kind, dry_run=dry_run)
         report.problems.append(Problem(exc.row, exc.column, exc.reason))
         return report
-    return import_table(
+    report = import_table(
         table, mapping, user=user, dry_run=dry_run, progress=progress, before_commit=before_commit
     )
+    if report.committed:
+        record_security_event(
+            "imported",
+            user=user,
+            detail={
+                "kind": mapping.kind,
+                "file": filename[:200],
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "added": report.added,
+            },
+        )
+    return report
 
 
 def import_table(
@@ -126,5 +143,10 @@ def import_table(
         # Someone else wrote a clashing row (an external id, a product name) while we checked.
         report.committed = False
         report.problems.append(Problem(0, "", _("The database refused the import: %(e)s") % {"e": exc}))
+        return report
+    except StaleVersion as exc:
+        # Someone saved a row the import updates while it was being checked: check again.
+        report.committed = False
+        report.problems.append(Problem(0, "", _("%(e)s Nothing was imported; import again.") % {"e": exc}))
         return report
     return report

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from dataio.imports.base import KindImporter
 from dataio.imports.engine import Row
+from history.versions import Versioned
 from sales.models import Activity, SalesRecord
 
 
@@ -41,6 +42,11 @@ class _SimpleImporter(KindImporter):
             for name, value in plan.changes.items():
                 setattr(plan.obj, name, value)
         names = sorted({name for p in changed for name in p.changes})
+        if changed and issubclass(self.model, Versioned):
+            # A page still open on a row the import changes must see that it is stale.
+            for plan in changed:
+                plan.obj.version += 1
+            names.append("version")
         if changed:
             self.model.objects.bulk_update([p.obj for p in changed], names, batch_size=1000)
             self.log_changed([p.obj for p in changed], names)

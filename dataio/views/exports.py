@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
+from accounts.events import record_security_event
+from accounts.throttle import client_ip
 from crm.shortcuts import get_visible_or_404
 from dataio import exports
 from dataio.models import ExportJob
@@ -17,6 +19,26 @@ from dataio.models import ExportJob
 
 def _format(request: HttpRequest) -> str:
     return "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+
+
+def _audited(request: HttpRequest, what: str, **more):
+    """Records, once the download has been written, who exported which list with what filter."""
+    user, ip, fmt = request.user, client_ip(request), _format(request)
+    filters = {
+        key: values[0][:200] if len(values) == 1 else [v[:200] for v in values]
+        for key, values in request.GET.lists()
+        if key != "format"
+    }
+
+    def done(rows: int) -> None:
+        record_security_event(
+            "exported",
+            user=user,
+            ip=ip,
+            detail={"list": what, "format": fmt, "filter": filters, "rows": rows, **more},
+        )
+
+    return done
 
 
 def _export(request: HttpRequest, kind: str) -> HttpResponse:
@@ -29,8 +51,9 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
         job = ExportJob.objects.create(
             user=request.user, kind=kind, format=fmt, query=request.GET.urlencode(), rows_total=rows
         )
+        _audited(request, kind, job=job.pk)(rows)
         return redirect("dataio:export_job", pk=job.pk)
-    return exports.export_response(spec.columns, qs, str(spec.name), fmt)
+    return exports.export_response(spec.columns, qs, str(spec.name), fmt, done=_audited(request, kind))
 
 
 @login_required

@@ -111,7 +111,26 @@ class OwnerNameMixin(serializers.Serializer):
         return display_name(obj.owner)
 
 
-class CustomerSerializer(OwnerNameMixin, serializers.ModelSerializer):
+class VersionedSerializerMixin(serializers.Serializer):
+    """Reads back the record's version, and an edit may send the version it was made from."""
+
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_VERSION,
+        required=False,
+        help_text=_(
+            "The version this edit was made from; when the record has been saved since, the edit "
+            "is refused with 409 and the record as it now is. Left out, the edit applies to the "
+            "latest version."
+        ),
+    )
+
+    def create(self, validated_data: dict):
+        validated_data.pop("version", None)
+        return super().create(validated_data)
+
+
+class CustomerSerializer(VersionedSerializerMixin, OwnerNameMixin, serializers.ModelSerializer):
     owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
 
     class Meta:
@@ -132,6 +151,7 @@ class CustomerSerializer(OwnerNameMixin, serializers.ModelSerializer):
             "need",
             "notes",
             "external_id",
+            "version",
             "created_at",
             "updated_at",
         ]
@@ -139,13 +159,23 @@ class CustomerSerializer(OwnerNameMixin, serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     customer = VisibleRelatedField(Customer)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
     class Meta:
         model = Contact
-        fields = ["id", "customer", "customer_name", "name", "title", "email", "phone", "is_primary"]
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "name",
+            "title",
+            "email",
+            "phone",
+            "is_primary",
+            "version",
+        ]
 
 
 class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
@@ -154,9 +184,11 @@ class DealSerializer(OwnerNameMixin, serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     stage = serializers.SlugRelatedField(slug_field="key", read_only=True)
     stage_name = serializers.CharField(source="stage.name", read_only=True)
-    product_name = serializers.CharField(source="product.name", read_only=True, default=None)
-    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None)
-    lost_reason_name = serializers.CharField(source="lost_reason.name", read_only=True, default=None)
+    product_name = serializers.CharField(source="product.name", read_only=True, default=None, allow_null=True)
+    contact_name = serializers.CharField(source="contact.name", read_only=True, default=None, allow_null=True)
+    lost_reason_name = serializers.CharField(
+        source="lost_reason.name", read_only=True, default=None, allow_null=True
+    )
     weighted_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
@@ -400,7 +432,7 @@ def _deal_and_customer(serializer: serializers.ModelSerializer, attrs: dict) -> 
     return deal, customer
 
 
-class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
+class ActivitySerializer(VersionedSerializerMixin, OwnerNameMixin, serializers.ModelSerializer):
     owner = VisibleOwnerField(default=serializers.CurrentUserDefault())
     deal = VisibleRelatedField(Deal, required=False, allow_null=True)
     customer = VisibleRelatedField(Customer, required=False, allow_null=True)
@@ -422,6 +454,7 @@ class ActivitySerializer(OwnerNameMixin, serializers.ModelSerializer):
             "done_at",
             "outcome",
             "external_id",
+            "version",
             "created_at",
         ]
         extra_kwargs = {"external_id": _unique_external_id(Activity)}
@@ -553,3 +586,21 @@ class SalesPlanSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+
+class StaleCustomerSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    # Absent when the conflict is a unique value taken meanwhile rather than a newer version.
+    current = CustomerSerializer(required=False)
+
+
+class StaleContactSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    # Absent when the conflict is a unique value taken meanwhile rather than a newer version.
+    current = ContactSerializer(required=False)
+
+
+class StaleActivitySerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    # Absent when the conflict is a unique value taken meanwhile rather than a newer version.
+    current = ActivitySerializer(required=False)

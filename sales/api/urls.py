@@ -4,12 +4,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import ObtainTokenView
-from sales.api import viewsets
+from sales.api import schema, viewsets
 from sales.api.authentication import API_AUTHENTICATION
 from sales.api.metrics import MetricsView
 from sales.api.recommendations import CustomerRecommendationsView
 
 app_name = "api"
+# Imported for its schema field extensions, which drf-spectacular finds once they are defined.
+assert schema.DecimalFieldExtension
 
 SIGNED_IN = [IsAuthenticated]
 

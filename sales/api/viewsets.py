@@ -1,6 +1,6 @@
 """API views. Every queryset starts from ``visible_to(request.user)``, so another rep's id is a 404."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from customers.filters import ContactFilterSet
 from customers.models import Contact, Customer
+from history.versions import StaleVersion
 from sales.actions import create_deal
 from sales.api import serializers
 from sales.api.authentication import API_AUTHENTICATION
@@ -75,6 +76,23 @@ class VisibleModelViewSet(ListFilters, viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet:
         return self.model.objects.visible_to(self.request.user).select_related(*self.related)
 
+    def perform_create(self, serializer) -> None:
+        self._write(serializer.save)
+
+    def perform_update(self, serializer) -> None:
+        self._write(serializer.save)
+
+    def _write(self, save) -> None:
+        # The serializers check unique values first; a row written meanwhile by someone else can
+        # still reach the database's constraint, which is a conflict, not a server error.
+        try:
+            with transaction.atomic():
+                save()
+        except IntegrityError as exc:
+            raise Conflict(
+                _("Another record has just taken one of these unique values (such as the external id).")
+            ) from exc
+
     def perform_destroy(self, instance) -> None:
         try:
             instance.delete()
@@ -85,21 +103,47 @@ class VisibleModelViewSet(ListFilters, viewsets.ModelViewSet):
             ) from exc
 
 
-class CustomerViewSet(VisibleModelViewSet):
+class VersionedUpdates:
+    """An edit made from an older ``version`` than the record's is refused with 409 and the record
+    as it now is, so nobody overwrites a change they have not seen."""
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            with transaction.atomic():
+                return super().update(request, *args, **kwargs)
+        except StaleVersion as exc:
+            body = {"detail": str(exc), "current": self.get_serializer(exc.current).data}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+def _versioned_schema(serializer, stale_serializer) -> dict:
+    responses = {
+        409: OpenApiResponse(stale_serializer, description="The record changed since `version`."),
+    }
+    return {
+        "update": extend_schema(responses={200: serializer, **responses}),
+        "partial_update": extend_schema(responses={200: serializer, **responses}),
+    }
+
+
+@extend_schema_view(**_versioned_schema(serializers.CustomerSerializer, serializers.StaleCustomerSerializer))
+class CustomerViewSet(VersionedUpdates, VisibleModelViewSet):
     model = Customer
     related = ("owner",)
     serializer_class = serializers.CustomerSerializer
     filterset_class = CustomerFilterSet
 
 
-class ContactViewSet(VisibleModelViewSet):
+@extend_schema_view(**_versioned_schema(serializers.ContactSerializer, serializers.StaleContactSerializer))
+class ContactViewSet(VersionedUpdates, VisibleModelViewSet):
     model = Contact
     related = ("customer",)
     serializer_class = serializers.ContactSerializer
     filterset_class = ContactFilterSet
 
 
-class ActivityViewSet(VisibleModelViewSet):
+@extend_schema_view(**_versioned_schema(serializers.ActivitySerializer, serializers.StaleActivitySerializer))
+class ActivityViewSet(VersionedUpdates, VisibleModelViewSet):
     model = Activity
     related = ("owner",)
     serializer_class = serializers.ActivitySerializer

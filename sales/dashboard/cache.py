@@ -9,6 +9,16 @@ from django.utils import timezone
 
 from sales.metrics import Overview, Scope, overview
 
+GENERATION_KEY = "crm:dashboard:generation"
+
+
+def forget_cached_overviews() -> None:
+    """Make every kept overview unreachable (they expire on their own), e.g. after an erasure."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 1, None)
+
 
 def cached_overview(
     user, sources, scope: Scope, today: datetime.date, *, fresh: bool, weights: dict | None = None
@@ -23,7 +33,8 @@ def cached_overview(
     if seconds <= 0:
         return overview(sources, scope, today=today, stale_days=stale_days, weights=weights), timezone.now()
     # The user is part of the key: what a user may see is theirs alone.
-    raw = repr((user.pk, scope, today, stale_days, sorted((weights or {}).items()), weights is None)).encode()
+    weighed = (sorted((weights or {}).items()), weights is None)
+    raw = repr((user.pk, scope, today, stale_days, weighed, cache.get(GENERATION_KEY, 0))).encode()
     key = "crm:dashboard:" + hashlib.sha256(raw).hexdigest()
     hit = None if fresh else cache.get(key)
     if hit is None:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from history.models import Tracked
+from history.versions import Versioned
 from people.visibility import owner_filter
 
 
@@ -165,7 +166,7 @@ class ActivityQuerySet(models.QuerySet):
         return self.pending().filter(due_at__gte=start, due_at__lt=end)
 
 
-class Activity(Tracked):
+class Activity(Versioned, Tracked):
     # How long before the due time the owner is reminded (None: no reminder).
     REMIND_CHOICES = [
         (0, _("At the due time")),

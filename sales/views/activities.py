@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from crm.htmx import wants_fragment
 from customers.models import Customer
+from history.versions import StaleVersion
 from people.names import display_name
 from people.visibility import is_manager_or_admin, visible_people
 from sales.filters.activities import ActivityFilterSet
@@ -145,7 +146,16 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
     activity = get_object_or_404(visible_activities(request.user), pk=pk)
     form = ActivityForm(request.POST or None, user=request.user, instance=activity, autofocus=True)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        try:
+            form.save()
+        except StaleVersion as stale:
+            context = {
+                "form": form,
+                "activity": stale.current,
+                "next_url": _next_url(request, ""),
+                "stale_lines": form.stale(stale.current),
+            }
+            return render(request, "sales/activity_form.html", context, status=409)
         messages.success(request, _("Saved: %(subject)s") % {"subject": activity.subject})
         return redirect(_next_url(request, "sales:activity_list"))
     context = {"form": form, "activity": activity, "next_url": _next_url(request, "")}

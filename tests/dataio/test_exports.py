@@ -141,8 +141,8 @@ def test_the_deal_export_runs_a_fixed_number_of_queries(rep_client, rep, django_
         DealFactory(owner=rep, customer__owner=rep)
     # session, user, the stage keys (the list filters check stage values against them), the count
     # that decides whether the worker writes it (CRM_EXPORT_BACKGROUND_ROWS), then one query for the
-    # deals with customer, owner, stage and product joined
-    with django_assert_num_queries(5):
+    # deals with customer, owner, stage and product joined, and the audit event
+    with django_assert_num_queries(6):
         b"".join(rep_client.get("/deals/export/", {"format": "csv"}).streaming_content)
 
 
