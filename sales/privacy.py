@@ -35,7 +35,7 @@ SWEEP_MIN_LENGTH = 5
 PERSONAL_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     Customer: ("name", "email", "phone", "website", "address", "notes", "external_id"),
     Contact: ("name", "title", "email", "phone"),
-    Deal: ("title", "lost_reason"),
+    Deal: ("title", "lost_note"),
     Activity: ("subject", "notes", "outcome"),
     SalesRecord: ("note",),
 }
@@ -310,7 +310,7 @@ def erase_customer(customer: Customer, *, by) -> Erasure:
         version=models.F("version") + 1,
         updated_at=timezone.now(),
     )
-    deals.exclude(lost_reason="").update(lost_reason=ERASED)
+    deals.exclude(lost_note="").update(lost_note=ERASED)
     activities = Activity.objects.filter(pk__in=rows.ids[Activity]).update(
         subject=ERASED, notes="", outcome="", version=models.F("version") + 1
     )
