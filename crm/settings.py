@@ -211,7 +211,7 @@ CRM_STALE_DAYS = env_int("CRM_STALE_DAYS", 14)
 # Seconds a user's dashboard figures for one scope are reused (0 turns the cache off).
 CRM_DASHBOARD_CACHE_SECONDS = env_int("CRM_DASHBOARD_CACHE_SECONDS", 0)
 # Seconds the pipeline settings and learned stage probabilities are reused (0 turns this off).
-CRM_LEARNED_PROBABILITIES_CACHE_SECONDS = env_int("CRM_LEARNED_PROBABILITIES_CACHE_SECONDS", 0)
+CRM_LEARNED_PROBABILITIES_CACHE_SECONDS = env_int("CRM_LEARNED_PROBABILITIES_CACHE_SECONDS", 300, minimum=0)
 # Rows with data an imported file may have, in the browser and on the command line.
 CRM_IMPORT_MAX_ROWS = env_int("CRM_IMPORT_MAX_ROWS", 200_000)
 # A browser import of more rows than this runs in the worker, with a progress bar.

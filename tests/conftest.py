@@ -57,6 +57,8 @@ def _database_sessions_and_local_cache(settings):
     Redis itself is exercised by tests/test_redis.py.
     """
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    # Counted queries must not depend on what an earlier test left in the cache.
+    settings.CRM_LEARNED_PROBABILITIES_CACHE_SECONDS = 0
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 

@@ -19,7 +19,7 @@ from people.models import Team
 from people.visibility import is_manager_or_admin, visible_owners
 from sales.api.authentication import API_AUTHENTICATION
 from sales.dashboard.filters import EARLIEST, LATEST, preset_period
-from sales.metrics import Scope, overview, pipeline_odds, visible_sources
+from sales.metrics import Scope, overview, pipeline_weights, visible_sources
 from sales.models import Product
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
@@ -286,6 +286,6 @@ class MetricsView(APIView):
             query.validated_data["scope"],
             today=today,
             stale_days=settings.CRM_STALE_DAYS,
-            weights=pipeline_odds(today).weights(),
+            weights=pipeline_weights(today),
         )
         return Response(MetricsSerializer(data).data)

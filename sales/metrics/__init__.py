@@ -62,6 +62,7 @@ from sales.metrics.probabilities import (
     StageOdds,
     learned_probabilities,
     pipeline_odds,
+    pipeline_weights,
     window_start,
 )
 from sales.metrics.scope import (
@@ -100,6 +101,7 @@ __all__ = [
     "StageOdds",
     "learned_probabilities",
     "pipeline_odds",
+    "pipeline_weights",
     "window_start",
     "Indicators",
     "LeaderRow",

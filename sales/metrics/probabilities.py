@@ -168,5 +168,18 @@ def pipeline_odds(today: datetime.date) -> PipelineOdds:
     return odds
 
 
+def pipeline_weights(today: datetime.date) -> dict[int, Decimal] | None:
+    """What weighs the dashboard's pipeline: None (the deals' own probabilities) unless the setting
+    asks for learned ones. The learned counts are read only then, so the usual dashboard spends one
+    small query here rather than a scan of the stage-change ledger."""
+    from sales.models import PipelineSettings
+
+    seconds = getattr(settings, "CRM_LEARNED_PROBABILITIES_CACHE_SECONDS", 0)
+    hit = cache.get(f"crm:pipeline-odds:{today.isoformat()}") if seconds > 0 else None
+    if hit is None and not PipelineSettings.objects.filter(pk=1, use_learned_probabilities=True).exists():
+        return None
+    return (hit or pipeline_odds(today)).weights()
+
+
 def forget_pipeline_odds(today: datetime.date) -> None:
     cache.delete(f"crm:pipeline-odds:{today.isoformat()}")

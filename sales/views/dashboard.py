@@ -11,7 +11,7 @@ from sales.dashboard.cache import cached_overview
 from sales.dashboard.cards import dashboard_context
 from sales.dashboard.filters import DashboardFilterForm
 from sales.dashboard.links import Links
-from sales.metrics import pipeline_odds, visible_sources
+from sales.metrics import pipeline_weights, visible_sources
 
 
 @login_required
@@ -21,7 +21,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET, user=request.user, today=today, sources=sources)
     scope = form.scope()
     fresh = request.GET.get("fresh") == "1"
-    weights = pipeline_odds(today).weights()
+    weights = pipeline_weights(today)
     data, computed_at = cached_overview(request.user, sources, scope, today, fresh=fresh, weights=weights)
     is_rep = not form.sees_others
     refresh = request.GET.copy()

@@ -277,13 +277,13 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     # channels, 7 categories; metrics: 8 any deals, 9 stages, 10 plans, 11 deals per rep (cards,
     # leaderboard, risk counts), 12 activities per rep and type, 13 sales records per rep, month
     # and category, 14 funnel and time in stage, 15 R, 16 E, 17 sales cycle, 18 forecast,
-    # 19 trend, 20 risk rows; 21 pipeline settings, 22 learned-probability counts (which
-    # probabilities weigh the pipeline), 23 lost deals by reason
-    with django_assert_num_queries(23):
+    # 19 trend, 20 risk rows; 21 whether learned probabilities weigh the pipeline (the ledger is
+    # read only when they do), 22 lost deals by reason
+    with django_assert_num_queries(22):
         response = manager_client.get(URL, Q1)
     assert len(response.context["data"].leaders) == count
     assert response.context["data"].quota.plans == count
-    with django_assert_num_queries(23):  # the htmx body runs the same queries
+    with django_assert_num_queries(22):  # the htmx body runs the same queries
         manager_client.get(URL, Q1, **HTMX)
 
 
@@ -301,9 +301,9 @@ def test_a_cached_dashboard_skips_the_metric_queries(
     cache_on, book, manager_client, django_assert_num_queries
 ):
     manager_client.get(URL, Q1)
-    # session, user, is_manager and the four filter-option queries, pipeline settings and
-    # learned-probability counts; the figures come from the cache
-    with django_assert_num_queries(9):
+    # session, user, is_manager and the four filter-option queries, and whether learned
+    # probabilities weigh the pipeline; the figures come from the cache
+    with django_assert_num_queries(8):
         response = manager_client.get(URL, Q1)
     assert response.context["data"].summary.won_revenue == Decimal("4000.00")
     assert "Figures as of" in response.content.decode()
