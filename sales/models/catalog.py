@@ -21,7 +21,22 @@ class StageQuerySet(models.QuerySet):
         return self.filter(kind=Stage.Kind.WON).order_by("order")
 
 
-class Stage(Tracked):
+class LocalName:
+    """A name kept in English and in Chinese (``name``, ``local_name``), shown in the reader's language."""
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """Its Chinese name for Chinese readers (when it has one), else its name."""
+        language = get_language() or ""
+        if language.startswith("zh") and self.local_name:
+            return self.local_name
+        return self.name
+
+
+class Stage(LocalName, Tracked):
     """A step of the sales process; the six defaults are seeded by a migration."""
 
     class Kind(models.TextChoices):
@@ -47,17 +62,6 @@ class Stage(Tracked):
         ordering = ["order"]
         verbose_name = _("stage")
         verbose_name_plural = _("stages")
-
-    def __str__(self) -> str:
-        return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        """The stage's name in the active language: its Chinese name for Chinese readers."""
-        language = get_language() or ""
-        if language.startswith("zh") and self.local_name:
-            return self.local_name
-        return self.name
 
     @property
     def is_open(self) -> bool:
@@ -123,7 +127,7 @@ class LostReasonQuerySet(models.QuerySet):
         return self.fallback(), text
 
 
-class LostReason(Tracked):
+class LostReason(LocalName, Tracked):
     """Why a deal was lost, from the list admins keep; the defaults are seeded by a migration."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -146,14 +150,3 @@ class LostReason(Tracked):
         ordering = ["order", "name"]
         verbose_name = _("lost reason")
         verbose_name_plural = _("lost reasons")
-
-    def __str__(self) -> str:
-        return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        """The reason in the active language: its Chinese name for Chinese readers."""
-        language = get_language() or ""
-        if language.startswith("zh") and self.local_name:
-            return self.local_name
-        return self.name
