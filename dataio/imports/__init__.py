@@ -4,6 +4,8 @@
 transaction or nothing at all; the report names every bad row by number, column and reason.
 """
 
+import getpass
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -22,6 +24,14 @@ from dataio.imports.report import ImportReport, Problem
 from dataio.imports.stage_history import StageHistoryImporter
 from history.actor import acting_as
 from history.versions import StaleVersion
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
 
 IMPORTERS = {
     "customers": CustomerImporter,
@@ -90,6 +100,8 @@ def run_import(
         record_security_event(
             "imported",
             user=user,
+            # An import from the command line without --user is still somebody's: the OS account.
+            username="" if user is not None else f"command line ({_os_user()})",
             detail={
                 "kind": mapping.kind,
                 "file": filename[:200],

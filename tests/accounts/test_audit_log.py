@@ -267,3 +267,15 @@ def test_the_admins_bulk_delete_writes_one_event_per_record(rep, admin_user):
     events = AuditEvent.objects.filter(kind="deleted")
     assert sorted(e.target_id for e in events) == sorted(str(c.pk) for c in customers)
     assert {(e.actor, e.ip) for e in events} == {(admin_user, ADMIN_IP)}
+
+
+def test_a_command_line_import_without_a_user_names_the_os_account(tmp_path, admin_user):
+    import getpass
+
+    mapping = {"kind": "customers", "fields": {"name": "Name", "owner": "Owner"}}
+    (tmp_path / "m.json").write_text(json.dumps(mapping))
+    (tmp_path / "c.csv").write_text("Name,Owner\nAcme Ltd,admin\n")
+    call_command("import_data", "customers", str(tmp_path / "c.csv"), "--mapping", str(tmp_path / "m.json"))
+    event = only("imported")
+    assert event.actor is None
+    assert event.actor_name == f"command line ({getpass.getuser()})"
