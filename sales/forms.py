@@ -463,6 +463,11 @@ class ActivityForm(VersionedFormMixin, forms.ModelForm):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        if "remind_before" in self.fields:
+            # The empty choice reads as what it means, and the help says when, not in what unit.
+            field = self.fields["remind_before"]
+            field.choices = [("", _("No reminder")), *[c for c in field.choices if c[0] != ""]]
+            field.help_text = _("An email and a notification to the owner, before the due time.")
         self.user = user
         self.fields["due_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
         if deal is not None:
