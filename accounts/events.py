@@ -73,6 +73,8 @@ def record_security_event(
         target_type, target_id = target._meta.label_lower, target.pk
     if isinstance(detail, str):
         detail = {"note": detail} if detail else {}
+    detail = _storable(detail)
+    username = _storable(username)
     logger.log(
         logging.INFO if kind in _ROUTINE else logging.WARNING,
         "security event %s: username=%r ip=%s user_id=%s %s",
@@ -92,6 +94,18 @@ def record_security_event(
         target_id=str(target_id or "")[:64],
         detail=detail,
     )
+
+
+def _storable(value):
+    """``value`` with NUL characters shown as U+FFFD: a typed filter or file name may hold them, and
+    PostgreSQL stores none in text or JSON."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _with(detail: str | dict, **more) -> dict:

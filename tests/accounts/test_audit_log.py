@@ -279,3 +279,10 @@ def test_a_command_line_import_without_a_user_names_the_os_account(tmp_path, adm
     event = only("imported")
     assert event.actor is None
     assert event.actor_name == f"command line ({getpass.getuser()})"
+
+
+def test_a_nul_typed_into_a_filter_is_logged_as_a_replacement_character(rep):
+    # PostgreSQL keeps no NUL in text or JSON; the export of "?q=a%00c" must still be logged.
+    event = record_security_event("exported", user=rep, ip=IP, detail={"filter": {"q": "a\x00c"}})
+    event.refresh_from_db()
+    assert event.detail["filter"]["q"] == "a\ufffdc"
