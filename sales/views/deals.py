@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from crm.filters import distinct_values
 from crm.forms import PICKER_LIMIT
 from crm.htmx import wants_fragment
 from crm.shortcuts import get_visible_or_404
@@ -66,12 +67,12 @@ COLUMNS = (
 
 
 # The filter bar, in order; the owner and team selects only for those who see others' deals.
-BAR = ("q", "stage", "status", "owner", "team", "close_from", "close_to", "risk")
+BAR = ("q", "stage", "status", "owner", "team", "region", "channel", "close_from", "close_to", "risk")
+# The bar's text filters that offer the values present among the deals the user can see.
+SUGGESTED = {"region": "customer__region", "channel": "channel"}
 # Filters without a control on the list (they arrive from the dashboard's links), shown as chips.
 CHIPS = (
     "customer",
-    "region",
-    "channel",
     "category",
     "product",
     "opened_from",
@@ -85,6 +86,13 @@ CHIPS = (
 
 def _columns(sort: str, show_owner: bool) -> list[dict]:
     return sort_columns(COLUMNS, sort, show_owner=show_owner)
+
+
+def _suggest(request: HttpRequest, bar):
+    if wants_fragment(request):
+        return bar  # the table alone has no bar
+    values = distinct_values(request, Deal.objects.visible_to(request.user), SUGGESTED)
+    return DealFilterSet.suggest(bar, values)
 
 
 @login_required
@@ -113,7 +121,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         ],
         "filters": filters,
         "owners": owners,
-        "bar": filters.owner_team_bar(BAR, owners=owners, teams=teams),
+        "bar": _suggest(request, filters.owner_team_bar(BAR, owners=owners, teams=teams)),
         "columns": _columns(filters.applied.get("sort", ""), assign),
         "show_owner": assign,
         "today": timezone.localdate(),

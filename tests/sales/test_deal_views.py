@@ -97,12 +97,24 @@ def test_the_list_pages_and_keeps_the_filters_in_the_links(rep_client, rep):
 
 
 def test_dashboard_filters_without_a_control_are_kept_as_removable_chips(rep_client, rep):
-    deal_of(rep, title="North", customer=CustomerFactory(owner=rep, region="North"))
-    response = rep_client.get(LIST, {"region": "North", "status": "open"})
-    assert [d.title for d in response.context["deals"]] == ["North"]
+    product = ProductFactory(category="Software")
+    deal_of(rep, title="Soft", product=product)
+    deal_of(rep, title="Other")
+    response = rep_client.get(LIST, {"category": "Software", "status": "open"})
+    assert [d.title for d in response.context["deals"]] == ["Soft"]
     chip = response.context["hidden_filters"][0]
-    assert chip["name"] == "region"
+    assert chip["name"] == "category"
     assert chip["remove_url"] == "?status=open"
+
+
+def test_region_and_channel_are_picked_from_the_values_of_visible_deals(rep_client, rep, other_rep):
+    deal_of(rep, title="North", channel="Referral", customer=CustomerFactory(owner=rep, region="North"))
+    deal_of(other_rep, channel="Secret fair", customer=CustomerFactory(owner=other_rep, region="Hidden"))
+    response = rep_client.get(LIST, {"region": "north"})
+    assert [d.title for d in response.context["deals"]] == ["North"]
+    html = response.content.decode()
+    assert '<option value="North">' in html and '<option value="Referral">' in html
+    assert "Hidden" not in html and "Secret fair" not in html
 
 
 def test_the_list_answers_htmx_with_the_table_only(rep_client, rep):
@@ -437,8 +449,8 @@ def _deals(rep, n: int) -> Deal:
 def test_the_list_runs_a_fixed_number_of_queries(rep_client, rep, n, django_assert_num_queries):
     _deals(rep, n)
     # session, user, stages, COUNT and SUM of the filtered deals, manager check (groups, managed
-    # teams), the page of deals with customer, owner and stage.
-    with django_assert_num_queries(7):
+    # teams), the page of deals with customer, owner and stage, the region and channel values.
+    with django_assert_num_queries(8):
         response = rep_client.get(LIST)
     assert len(response.context["deals"]) == n
 
