@@ -29,6 +29,20 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
+# Filter-bar selects whose chosen option, or text boxes whose placeholder, is wider than the box can
+# show ("Any sta", "Everyo"): measured with the control's own font.
+CUT_OFF_FILTERS = """() => {
+  const canvas = document.createElement("canvas").getContext("2d");
+  const cut = [];
+  for (const el of document.querySelectorAll("form[role=search] select, form[role=search] input[list]")) {
+    const style = getComputedStyle(el);
+    canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const text = el.tagName === "SELECT" ? (el.selectedOptions[0] || {}).text || "" : el.placeholder;
+    const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (canvas.measureText(text).width > room + 1) cut.push(el.name + ": " + text);
+  }
+  return cut;
+}"""
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}
 
@@ -117,6 +131,8 @@ def problems_on(page, url: str, viewport: dict) -> list[str]:
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > viewport["width"]:
         seen.append(f"{width} px wide in a {viewport['width']} px window")
+    for label in page.evaluate(CUT_OFF_FILTERS):
+        seen.append(f"the filter {label!r} is cut off")
     return [f"{url}: {p}" for p in seen]
 
 
