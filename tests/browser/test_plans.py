@@ -43,7 +43,9 @@ def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(liv
     # Escape closes a form without saving.
     first = page.locator(cell_id(reps[0], following.periods[0]))
     first.locator("button").click()
-    page.locator(f"{cell_id(reps[0], following.periods[0])} input[name=revenue_quota]").fill("1")
+    opened = page.locator(f"{cell_id(reps[0], following.periods[0])} input[name=revenue_quota]")
+    sync_api.expect(opened).to_be_focused()
+    opened.fill("1")
     page.keyboard.press("Escape")
     page.locator(f"{cell_id(reps[0], following.periods[0])} .plan-cell-button").wait_for()
     assert not SalesPlan.objects.filter(scope="rep").exclude(external_id__startswith="demo").exists()
@@ -51,6 +53,7 @@ def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(liv
     # A negative quota is refused with its message, and the typed values stay.
     first.locator("button").click()
     form = page.locator(f"{cell_id(reps[0], following.periods[0])} form")
+    sync_api.expect(form.locator("input[name=revenue_quota]")).to_be_focused()
     form.locator("input[name=revenue_quota]").fill("-10")
     form.locator("input[name=activities_quota]").fill("30")
     form.locator("input[name=target_ratio]").fill("0.5")
