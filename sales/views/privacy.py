@@ -1,12 +1,15 @@
 """A customer's personal data, for administrators: download it as JSON, or erase it everywhere."""
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,108 +48,122 @@ class EraseForm(forms.Form):
         return typed
 
 
-def _admins_customer(request: HttpRequest, pk: int) -> Customer:
-    # Another rep's customer is a 404 like everywhere; one the user sees but may not erase, a 403.
-    customer = get_visible_or_404(Customer.objects.select_related("owner"), request.user, pk=pk)
+@dataclass(frozen=True)
+class Subject:
+    """What differs between a customer's and a contact's privacy pages."""
+
+    name: str  # "customer" or "contact": URL names and the download's file name
+    queryset: Callable[[], QuerySet]
+    data: Callable
+    record_export: Callable
+    erase: Callable
+    erased: str  # the message, with %(id)s
+    back: Callable  # the page to return to after erasing: (record) -> (url name, pk)
+    context: Callable  # extra template context: record -> dict
+
+
+CUSTOMER = Subject(
+    name="customer",
+    queryset=lambda: Customer.objects.select_related("owner"),
+    data=personal_data,
+    record_export=record_export,
+    erase=erase_customer,
+    # The message names the number only: the name is what was just erased.
+    erased=gettext_lazy("The personal data of customer %(id)s has been erased."),
+    back=lambda customer: ("sales:customer_detail", customer.pk),
+    context=lambda customer: {"customer": customer},
+)
+CONTACT = Subject(
+    name="contact",
+    queryset=lambda: Contact.objects.select_related("customer"),
+    data=contact_data,
+    record_export=record_contact_export,
+    erase=erase_contact,
+    erased=gettext_lazy("The personal data of contact %(id)s has been erased."),
+    back=lambda contact: ("sales:customer_detail", contact.customer_id),
+    context=lambda contact: {"customer": contact.customer, "contact": contact},
+)
+
+
+def _admins(request: HttpRequest, subject: Subject, pk: int):
+    # Another rep's record is a 404 like everywhere; one the user sees but may not erase, a 403.
+    record = get_visible_or_404(subject.queryset(), request.user, pk=pk)
     if not is_admin(request.user):
         raise PermissionDenied
-    return customer
+    return record
 
 
-def _page(request: HttpRequest, customer: Customer, form: EraseForm, status: int = 200) -> HttpResponse:
+def _page(request: HttpRequest, subject: Subject, record, form: EraseForm, status: int = 200) -> HttpResponse:
     context = {
-        "customer": customer,
+        **subject.context(record),
         "form": form,
-        "number": customer.pk,
-        "export_url": reverse("sales:customer_privacy_export", args=[customer.pk]),
-        "erase_url": reverse("sales:customer_erase", args=[customer.pk]),
+        "number": record.pk,
+        "export_url": reverse(f"sales:{subject.name}_privacy_export", args=[record.pk]),
+        "erase_url": reverse(f"sales:{subject.name}_erase", args=[record.pk]),
     }
     return render(request, "sales/privacy.html", context, status=status)
 
 
-def _contact_page(request: HttpRequest, contact: Contact, form: EraseForm, status: int = 200) -> HttpResponse:
-    context = {
-        "customer": contact.customer,
-        "contact": contact,
-        "form": form,
-        "number": contact.pk,
-        "export_url": reverse("sales:contact_privacy_export", args=[contact.pk]),
-        "erase_url": reverse("sales:contact_erase", args=[contact.pk]),
-    }
-    return render(request, "sales/privacy.html", context, status=status)
+def _show(request: HttpRequest, subject: Subject, pk: int) -> HttpResponse:
+    record = _admins(request, subject, pk)
+    return _page(request, subject, record, EraseForm(number=record.pk))
+
+
+def _export(request: HttpRequest, subject: Subject, pk: int) -> HttpResponse:
+    record = _admins(request, subject, pk)
+    data = subject.data(record)
+    subject.record_export(record, by=request.user)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    filename = f"{subject.name}-{record.pk}-personal-data.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _erase(request: HttpRequest, subject: Subject, pk: int) -> HttpResponse:
+    record = _admins(request, subject, pk)
+    form = EraseForm(request.POST, number=record.pk)
+    if not form.is_valid():
+        return _page(request, subject, record, form, status=400)
+    subject.erase(record, by=request.user)
+    messages.success(request, subject.erased % {"id": record.pk})
+    name, back_pk = subject.back(record)
+    return redirect(name, pk=back_pk)
 
 
 @login_required
 @require_safe
 def customer_privacy(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _admins_customer(request, pk)
-    return _page(request, customer, EraseForm(number=customer.pk))
+    return _show(request, CUSTOMER, pk)
 
 
 @login_required
 @require_safe
 def customer_privacy_export(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _admins_customer(request, pk)
-    data = personal_data(customer)
-    record_export(customer, by=request.user)
-    response = HttpResponse(
-        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
-        content_type="application/json; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-personal-data.json"'
-    return response
+    return _export(request, CUSTOMER, pk)
 
 
 @login_required
 @require_POST
 def customer_erase(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _admins_customer(request, pk)
-    form = EraseForm(request.POST, number=customer.pk)
-    if not form.is_valid():
-        return _page(request, customer, form, status=400)
-    erase_customer(customer, by=request.user)
-    # The message names the number only: the name is what was just erased.
-    done = _("The personal data of customer %(id)s has been erased.") % {"id": customer.pk}
-    messages.success(request, done)
-    return redirect("sales:customer_detail", pk=customer.pk)
-
-
-def _admins_contact(request: HttpRequest, pk: int) -> Contact:
-    contact = get_visible_or_404(Contact.objects.select_related("customer"), request.user, pk=pk)
-    if not is_admin(request.user):
-        raise PermissionDenied
-    return contact
+    return _erase(request, CUSTOMER, pk)
 
 
 @login_required
 @require_safe
 def contact_privacy(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = _admins_contact(request, pk)
-    return _contact_page(request, contact, EraseForm(number=contact.pk))
+    return _show(request, CONTACT, pk)
 
 
 @login_required
 @require_safe
 def contact_privacy_export(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = _admins_contact(request, pk)
-    data = contact_data(contact)
-    record_contact_export(contact, by=request.user)
-    response = HttpResponse(
-        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
-        content_type="application/json; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}-personal-data.json"'
-    return response
+    return _export(request, CONTACT, pk)
 
 
 @login_required
 @require_POST
 def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = _admins_contact(request, pk)
-    form = EraseForm(request.POST, number=contact.pk)
-    if not form.is_valid():
-        return _contact_page(request, contact, form, status=400)
-    erase_contact(contact, by=request.user)
-    done = _("The personal data of contact %(id)s has been erased.") % {"id": contact.pk}
-    messages.success(request, done)
-    return redirect("sales:customer_detail", pk=contact.customer_id)
+    return _erase(request, CONTACT, pk)
