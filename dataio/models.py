@@ -6,18 +6,48 @@ from django.utils.translation import gettext_lazy as _
 from people.visibility import owner_filter
 
 
-class ImportJobQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "ImportJobQuerySet":
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "JobQuerySet":
         return self.filter(owner_filter(user, "user"))
 
-    def claimable(self, now) -> "ImportJobQuerySet":
-        """Queued, or running in a worker whose lease ran out (it died: the import rolled back)."""
-        return self.filter(
-            Q(state=ImportJob.State.QUEUED) | Q(state=ImportJob.State.RUNNING, lease_until__lt=now)
-        )
+    def claimable(self, now) -> "JobQuerySet":
+        """Queued, or running in a worker whose lease ran out (it died: its work rolled back)."""
+        State = self.model.State
+        return self.filter(Q(state=State.QUEUED) | Q(state=State.RUNNING, lease_until__lt=now))
 
 
-class ImportJob(models.Model):
+class WorkerJob(models.Model):
+    """What a job the worker runs for a user keeps: its claim (worker, lease) and its progress.
+
+    Subclasses define ``State`` (queued, running, done, failed) and the ``state`` field.
+    """
+
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    worker = models.CharField(_("worker"), max_length=100, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.finished:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)
+
+
+class ImportJob(WorkerJob):
     """A browser import of a large file, run by the worker; the page polls its progress."""
 
     class State(models.TextChoices):
@@ -34,20 +64,12 @@ class ImportJob(models.Model):
     data = models.BinaryField(_("file contents"))
     mapping = models.JSONField(_("mapping"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
-    rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_done = models.PositiveIntegerField(_("rows checked"), default=0)
     summary = models.TextField(_("summary"), blank=True)
     # The first problems, as [row, column, reason]: the import wrote nothing.
     problems = models.JSONField(_("problems"), default=list, blank=True)
-    worker = models.CharField(_("worker"), max_length=100, blank=True)
-    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    objects = ImportJobQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(WorkerJob.Meta):
         verbose_name = _("background import")
         verbose_name_plural = _("background imports")
         indexes = [models.Index(fields=["state", "lease_until"])]
@@ -55,29 +77,8 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
 
-    @property
-    def finished(self) -> bool:
-        return self.state in (self.State.DONE, self.State.FAILED)
 
-    @property
-    def percent(self) -> int:
-        if self.finished:
-            return 100
-        if not self.rows_total:
-            return 0
-        return min(99, self.rows_done * 100 // self.rows_total)
-
-
-class ExportJobQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "ExportJobQuerySet":
-        return self.filter(owner_filter(user, "user"))
-
-    def claimable(self, now) -> "ExportJobQuerySet":
-        expired = Q(state=ExportJob.State.RUNNING, lease_until__lt=now)
-        return self.filter(Q(state=ExportJob.State.QUEUED) | expired)
-
-
-class ExportJob(models.Model):
+class ExportJob(WorkerJob):
     """A list export too large for one request, written by the worker and then offered for download.
 
     The worker reads the list with the requesting user's visibility and filters, as the page would.
@@ -96,34 +97,14 @@ class ExportJob(models.Model):
     format = models.CharField(_("format"), max_length=4)
     query = models.TextField(_("filters"), blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
-    rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_done = models.PositiveIntegerField(_("rows written"), default=0)
     filename = models.CharField(_("file"), max_length=200, blank=True)
     content = models.BinaryField(_("file contents"), blank=True, default=b"")
-    worker = models.CharField(_("worker"), max_length=100, blank=True)
-    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    objects = ExportJobQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(WorkerJob.Meta):
         verbose_name = _("background export")
         verbose_name_plural = _("background exports")
         indexes = [models.Index(fields=["state", "lease_until"])]
 
     def __str__(self) -> str:
         return f"{self.kind}.{self.format} ({self.get_state_display()})"
-
-    @property
-    def finished(self) -> bool:
-        return self.state in (self.State.DONE, self.State.FAILED)
-
-    @property
-    def percent(self) -> int:
-        if self.finished:
-            return 100
-        if not self.rows_total:
-            return 0
-        return min(99, self.rows_done * 100 // self.rows_total)
