@@ -9,7 +9,6 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import override
@@ -38,21 +37,8 @@ def enqueue(user, *, filename: str, data: bytes, mapping: dict, rows: int) -> Im
 
 
 def claim(now: datetime.datetime, worker: str) -> ImportJob | None:
-    lease = now + datetime.timedelta(seconds=settings.CRM_IMPORT_LEASE_SECONDS)
-    with transaction.atomic():
-        pk = (
-            ImportJob.objects.claimable(now)
-            .order_by("created_at", "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if pk is None:
-            return None
-        ImportJob.objects.filter(pk=pk).update(
-            state=ImportJob.State.RUNNING, worker=worker, lease_until=lease, rows_done=0
-        )
-    return ImportJob.objects.select_related("user").get(pk=pk)
+    pk = ImportJob.objects.claim(now, worker, datetime.timedelta(seconds=settings.CRM_IMPORT_LEASE_SECONDS))
+    return None if pk is None else ImportJob.objects.select_related("user").get(pk=pk)
 
 
 def _finish(job: ImportJob, state: str, summary: str, problems=()) -> int:
@@ -119,21 +105,8 @@ def run_due_imports(now: datetime.datetime, worker: str, language_of, alive=None
 
 
 def claim_export(now: datetime.datetime, worker: str) -> ExportJob | None:
-    lease = now + datetime.timedelta(seconds=settings.CRM_IMPORT_LEASE_SECONDS)
-    with transaction.atomic():
-        pk = (
-            ExportJob.objects.claimable(now)
-            .order_by("created_at", "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if pk is None:
-            return None
-        ExportJob.objects.filter(pk=pk).update(
-            state=ExportJob.State.RUNNING, worker=worker, lease_until=lease, rows_done=0
-        )
-    return ExportJob.objects.select_related("user").defer("content").get(pk=pk)
+    pk = ExportJob.objects.claim(now, worker, datetime.timedelta(seconds=settings.CRM_IMPORT_LEASE_SECONDS))
+    return None if pk is None else ExportJob.objects.select_related("user").defer("content").get(pk=pk)
 
 
 def run_export(job: ExportJob, language: str, alive=None) -> None:

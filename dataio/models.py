@@ -1,5 +1,7 @@
+import datetime
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +16,23 @@ class JobQuerySet(models.QuerySet):
         """Queued, or running in a worker whose lease ran out (it died: its work rolled back)."""
         State = self.model.State
         return self.filter(Q(state=State.QUEUED) | Q(state=State.RUNNING, lease_until__lt=now))
+
+    def claim(self, now, worker: str, lease: datetime.timedelta):
+        """Take the oldest claimable job for ``worker`` until ``now + lease``, once across workers
+        (SKIP LOCKED); its pk, or None when there is nothing to do."""
+        with transaction.atomic():
+            pk = (
+                self.claimable(now)
+                .order_by("created_at", "pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if pk is not None:
+                self.filter(pk=pk).update(
+                    state=self.model.State.RUNNING, worker=worker, lease_until=now + lease, rows_done=0
+                )
+        return pk
 
 
 class WorkerJob(models.Model):
