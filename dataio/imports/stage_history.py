@@ -162,7 +162,8 @@ class StageHistoryImporter(KindImporter):
             changes = StageChange.objects.filter(deal_id__in=part).order_by("deal_id", "changed_at", "pk")
             for change in changes:
                 existing[change.deal_id].append(_key(change))
-            sales.update({s.deal_id: s for s in SalesRecord.objects.filter(deal_id__in=part)})
+            # The sale in force: a reopened deal also keeps its reversed sale and the reversal.
+            sales.update({s.deal_id: s for s in SalesRecord.objects.in_force().filter(deal_id__in=part)})
         plans = []
         for pk, entries in self.entries.items():
             plan = self.build_path(self.deals[pk], entries, sales.get(pk))

@@ -190,9 +190,12 @@ class Deal(Tracked):
             setattr(self, name, value)
         self.version += 1
 
-    def record_stage_change(self, *, from_stage: Stage | None, by, at: datetime.datetime) -> "StageChange":
+    def record_stage_change(
+        self, *, from_stage: Stage | None, by, at: datetime.datetime, note: str = ""
+    ) -> "StageChange":
         """Add the deal as it now stands to the stage-change ledger, arriving from ``from_stage``."""
         change = StageChange.for_deal(self, from_stage_id=from_stage.pk if from_stage else None, by=by, at=at)
+        change.note = note
         change.save()
         return change
 
@@ -251,10 +254,14 @@ class Deal(Tracked):
             # A reason typed as text (a batch action, a script): the list's reason it names, else
             # "Other" with the text as its note.
             reason, typed = LostReason.objects.for_text(reason)
-            note = " ".join(filter(None, [typed, (note or "").strip()])) if typed != note else note
+        else:
+            typed = ""
         if reason is None:
             raise DealError(_("Say why the deal was lost."))
+        # The typed text leads the note, unless the note already says it.
         note = (note or "").strip()
+        if typed and typed != note:
+            note = f"{typed} {note}".strip()
         if reason.needs_note and not note:
             raise DealError(_("“%(reason)s” needs a note that says more.") % {"reason": reason.display_name})
         at = at or timezone.now()
@@ -291,7 +298,6 @@ class Deal(Tracked):
         if not stage.is_open:
             raise DealError(_("Reopen the deal in an open stage."))
         at = at or timezone.now()
-        today = timezone.localdate(at) if timezone.is_aware(at) else at.date()
         note = " ".join((note or "").split())
         was_won = self.status == self.Status.WON
         from_stage = self.stage
@@ -307,18 +313,16 @@ class Deal(Tracked):
         # The reversing entry is ``by``'s doing too, in its history.
         with acting_as(by):
             self._write(**changes)
-            change = StageChange.for_deal(self, from_stage_id=from_stage.pk, by=by, at=at)
-            change.note = note
-            change.save()
-            if not was_won:
+            change = self.record_stage_change(from_stage=from_stage, by=by, at=at, note=note)
+            if was_won:
+                sale = SalesRecord.objects.in_force().filter(deal=self).select_for_update().first()
+                if sale is not None:
+                    sale.reverse(on=timezone.localdate(at) if timezone.is_aware(at) else at.date(), note=note)
+            else:
                 # What was cancelled with the loss is to do again.
                 for activity in self.activities.filter(cancelled_at__isnull=False, done_at__isnull=True):
                     activity.cancelled_at = None
                     activity.save(update_fields=["cancelled_at"])
-            if was_won:
-                sale = SalesRecord.objects.in_force().filter(deal=self).select_for_update().first()
-                if sale is not None:
-                    sale.reverse(on=today, note=note)
         return change
 
     def set_probability(self, value: Decimal) -> None:
