@@ -1,24 +1,25 @@
 from django.contrib import admin
 
 from automation.models import DailyRun, Digest, Heartbeat, Notification, PipelineSnapshot, Profile, Reminder
+from people.admin import VisibleAdminMixin
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["user", "language", "daily_digest", "weekly_digest", "reminder_emails"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "text", "read_at"]
     search_fields = ["text", "user__username"]
     raw_id_fields = ["user"]
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["remind_at", "activity", "state", "worker", "attempts", "sent_at"]
     list_filter = ["state"]
     search_fields = ["activity__subject", "worker"]
@@ -26,26 +27,26 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["worker", "beat_at", "started_at"]
     search_fields = ["worker"]
 
 
 @admin.register(Digest)
-class DigestAdmin(admin.ModelAdmin):
+class DigestAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["day", "kind", "user", "sent_at"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
 
 
 @admin.register(DailyRun)
-class DailyRunAdmin(admin.ModelAdmin):
+class DailyRunAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["day", "job", "done_at"]
     search_fields = ["job"]
 
 
 @admin.register(PipelineSnapshot)
-class PipelineSnapshotAdmin(admin.ModelAdmin):
+class PipelineSnapshotAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ["day", "owner", "stage", "close_month", "deals", "amount", "weighted"]
     list_filter = ["day", "stage"]
     search_fields = ["owner__username"]

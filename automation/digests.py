@@ -72,11 +72,11 @@ def _unsubscribe_url(user, what: str) -> str:
 
 def digest_content(user, today: datetime.date) -> dict:
     start, end = day_bounds(today, today)
-    pending = Activity.objects.filter(owner=user).pending().select_related("deal", "customer")
-    overdue = list(pending.filter(due_at__lt=start).order_by("due_at", "pk")[:50])
-    due_today = list(pending.filter(due_at__gte=start, due_at__lt=end).order_by("due_at", "pk")[:50])
+    mine = Activity.objects.visible_to(user).filter(owner=user).select_related("deal", "customer")
+    overdue = list(mine.overdue(start).order_by("due_at", "pk")[:50])
+    due_today = list(mine.due_between(start, end).order_by("due_at", "pk")[:50])
     planned = Activity.objects.pending().filter(deal=OuterRef("pk"))
-    deals = Deal.objects.open().filter(owner=user).select_related("customer", "stage")
+    deals = Deal.objects.visible_to(user).open().filter(owner=user).select_related("customer", "stage")
     no_next_step = list(deals.exclude(Exists(planned)).order_by("expected_close", "pk")[:50])
     at_risk = list(
         deals.filter(stale_q(today, settings.CRM_STALE_DAYS) | overdue_q(today) | slipped_q()).order_by(

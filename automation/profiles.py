@@ -1,5 +1,3 @@
-from django.conf import settings
-
 from automation.models import Profile
 
 
@@ -17,4 +15,4 @@ def profiles_by_user(users) -> dict[int, Profile]:
 
 
 def language_of(user) -> str:
-    return profile_of(user).language or settings.LANGUAGE_CODE
+    return profile_of(user).email_language

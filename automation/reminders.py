@@ -75,7 +75,11 @@ def deliver(pk: int, now: datetime.datetime, worker: str, connection) -> bool:
     if reminder is None:
         return False
     activity = reminder.activity
-    if activity.done_at is not None or activity.remind_at != reminder.remind_at:
+    if (
+        activity.done_at is not None
+        or activity.cancelled_at is not None
+        or activity.remind_at != reminder.remind_at
+    ):
         _mine(pk, worker).update(state=Reminder.State.SKIPPED, lease_until=None)
         return False
     owner = activity.owner
