@@ -36,14 +36,23 @@ def format_money(value, currency: str | None = None) -> str:
     return f"-{text}" if amount < 0 else text
 
 
+def _local(value):
+    """An aware datetime in the business time zone; dates and naive datetimes as they are."""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value)
+    return value
+
+
+def _local_date(value) -> datetime.date:
+    value = _local(value)
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
 def format_day(value) -> str:
     """``Dec 7, 2026`` / ``2026年12月7日``; a datetime is first moved to the business time zone."""
     if value in (None, ""):
         return ""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        value = value.date()
-    return formats.date_format(value, "DATE_FORMAT")
+    return formats.date_format(_local_date(value), "DATE_FORMAT")
 
 
 def format_moment(value) -> str:
@@ -52,9 +61,7 @@ def format_moment(value) -> str:
         return ""
     if not isinstance(value, datetime.datetime):
         return format_day(value)
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return formats.date_format(value, "DATETIME_FORMAT")
+    return formats.date_format(_local(value), "DATETIME_FORMAT")
 
 
 def relative_day(value, style: str = "", today: datetime.date | None = None) -> str:
@@ -64,9 +71,7 @@ def relative_day(value, style: str = "", today: datetime.date | None = None) -> 
     """
     if value in (None, ""):
         return ""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    days = (value - (today or timezone.localdate())).days
+    days = (_local_date(value) - (today or timezone.localdate())).days
     if days == 0:
         return gettext("today")
     if days == 1:

@@ -9,13 +9,14 @@ from operator import attrgetter
 from django.conf import settings
 from django.urls import reverse
 from django.utils import formats
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from crm.formatting import format_money
 from sales.dashboard.links import Links, plans_url, records_url, with_query
 from sales.metrics import Overview
 from sales.metrics.scope import add_months
+from sales.models.catalog import shown_name
 
 
 def _month_end(month: datetime.date) -> datetime.date:
@@ -379,11 +380,10 @@ def _execution(data: Overview, links: Links, is_rep: bool) -> dict:
 
 def _lost_reasons(data: Overview, links: Links) -> list[dict]:
     """Lost deals by reason, each linking to the lost deals of the period lost for it."""
-    chinese = (get_language() or "").startswith("zh")
     return [
         {
             "row": r,
-            "name": (r.local_name if chinese and r.local_name else r.name) or gettext("No reason recorded"),
+            "name": shown_name(r.name, r.local_name) or gettext("No reason recorded"),
             "url": links.closed("lost", lost_reason=r.reason_id) if r.reason_id else links.closed("lost"),
         }
         for r in data.lost_reasons

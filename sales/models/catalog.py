@@ -21,6 +21,13 @@ class StageQuerySet(models.QuerySet):
         return self.filter(kind=Stage.Kind.WON).order_by("order")
 
 
+def shown_name(name: str, local_name: str) -> str:
+    """A name in the reader's language: its Chinese name for Chinese readers (when it has one)."""
+    if local_name and (get_language() or "").startswith("zh"):
+        return local_name
+    return name
+
+
 class LocalName:
     """A name kept in English and in Chinese (``name``, ``local_name``), shown in the reader's language."""
 
@@ -29,11 +36,7 @@ class LocalName:
 
     @property
     def display_name(self) -> str:
-        """Its Chinese name for Chinese readers (when it has one), else its name."""
-        language = get_language() or ""
-        if language.startswith("zh") and self.local_name:
-            return self.local_name
-        return self.name
+        return shown_name(self.name, self.local_name)
 
 
 class Stage(LocalName, Tracked):
