@@ -111,68 +111,80 @@ def _values(obj: models.Model, names: tuple[str, ...]) -> dict:
     return {name: getattr(obj, name) for name in names}
 
 
+def _customer_entry(customer: Customer) -> dict:
+    return {
+        "id": customer.pk,
+        **_values(customer, PERSONAL_FIELDS[Customer]),
+        "kind": customer.kind,
+        "industry": customer.industry,
+        "region": customer.region,
+        "channel": customer.channel,
+        "need": customer.need,
+        "owner": customer.owner.get_username(),
+        "created_at": customer.created_at,
+    }
+
+
+def _deal_entry(d: Deal) -> dict:
+    return {
+        "id": d.pk,
+        **_values(d, PERSONAL_FIELDS[Deal]),
+        "amount": d.amount,
+        "stage": d.stage.key,
+        "status": d.status,
+        "opened_on": d.opened_on,
+        "expected_close": d.expected_close,
+        "closed_on": d.closed_on,
+    }
+
+
+def _activity_entry(a: Activity) -> dict:
+    return {
+        "id": a.pk,
+        "kind": a.kind,
+        **_values(a, PERSONAL_FIELDS[Activity]),
+        "deal": a.deal_id,
+        "due_at": a.due_at,
+        "done_at": a.done_at,
+    }
+
+
+def _record_entry(r: SalesRecord) -> dict:
+    return {"id": r.pk, **_values(r, PERSONAL_FIELDS[SalesRecord]), "amount": r.amount, "sold_on": r.sold_on}
+
+
+def _history_entries(rows: "_Rows", *, with_record: bool) -> list[dict]:
+    """The change-history rows of ``rows``, oldest first; ``with_record`` names each row's model."""
+    history = rows.history().select_related("content_type", "changed_by").order_by("changed_at", "pk")
+    return [
+        {
+            **({"record": row.content_type.model} if with_record else {}),
+            "id": row.object_id,
+            "action": row.action,
+            "when": row.changed_at,
+            "who": row.changed_by.get_username() if row.changed_by else None,
+            "changes": row.changes,
+        }
+        for row in history
+    ]
+
+
 def personal_data(customer: Customer) -> dict:
     """Everything personal held about ``customer``, with the figures that give it meaning."""
     rows = _rows_of(customer)
     deals = Deal.objects.filter(pk__in=rows.ids[Deal]).select_related("stage").order_by("pk")
     activities = Activity.objects.filter(pk__in=rows.ids[Activity]).order_by("pk")
     records = SalesRecord.objects.filter(pk__in=rows.ids[SalesRecord]).order_by("pk")
-    history = rows.history().select_related("content_type", "changed_by").order_by("changed_at", "pk")
     return {
-        "customer": {
-            "id": customer.pk,
-            **_values(customer, PERSONAL_FIELDS[Customer]),
-            "kind": customer.kind,
-            "industry": customer.industry,
-            "region": customer.region,
-            "channel": customer.channel,
-            "need": customer.need,
-            "owner": customer.owner.get_username(),
-            "created_at": customer.created_at,
-        },
+        "customer": _customer_entry(customer),
         "contacts": [
             {"id": c.pk, **_values(c, PERSONAL_FIELDS[Contact]), "is_primary": c.is_primary}
             for c in customer.contacts.order_by("pk")
         ],
-        "deals": [
-            {
-                "id": d.pk,
-                **_values(d, PERSONAL_FIELDS[Deal]),
-                "amount": d.amount,
-                "stage": d.stage.key,
-                "status": d.status,
-                "opened_on": d.opened_on,
-                "expected_close": d.expected_close,
-                "closed_on": d.closed_on,
-            }
-            for d in deals
-        ],
-        "activities": [
-            {
-                "id": a.pk,
-                "kind": a.kind,
-                **_values(a, PERSONAL_FIELDS[Activity]),
-                "deal": a.deal_id,
-                "due_at": a.due_at,
-                "done_at": a.done_at,
-            }
-            for a in activities
-        ],
-        "sales_records": [
-            {"id": r.pk, **_values(r, PERSONAL_FIELDS[SalesRecord]), "amount": r.amount, "sold_on": r.sold_on}
-            for r in records
-        ],
-        "history": [
-            {
-                "record": row.content_type.model,
-                "id": row.object_id,
-                "action": row.action,
-                "when": row.changed_at,
-                "who": row.changed_by.get_username() if row.changed_by else None,
-                "changes": row.changes,
-            }
-            for row in history
-        ],
+        "deals": [_deal_entry(d) for d in deals],
+        "activities": [_activity_entry(a) for a in activities],
+        "sales_records": [_record_entry(r) for r in records],
+        "history": _history_entries(rows, with_record=True),
     }
 
 
@@ -348,7 +360,6 @@ class ContactErasure:
 def contact_data(contact: Contact) -> dict:
     """Everything held about one contact: their fields and their change history."""
     rows = _Rows({Contact: {contact.pk}})
-    history = rows.history().select_related("content_type", "changed_by").order_by("changed_at", "pk")
     return {
         "contact": {
             "id": contact.pk,
@@ -356,16 +367,7 @@ def contact_data(contact: Contact) -> dict:
             **_values(contact, PERSONAL_FIELDS[Contact]),
             "is_primary": contact.is_primary,
         },
-        "history": [
-            {
-                "id": row.object_id,
-                "action": row.action,
-                "when": row.changed_at,
-                "who": row.changed_by.get_username() if row.changed_by else None,
-                "changes": row.changes,
-            }
-            for row in history
-        ],
+        "history": _history_entries(rows, with_record=False),
     }
 
 
