@@ -60,6 +60,18 @@ class Entry:
 
 
 @dataclass
+class Walk:
+    """A deal's path read from its entries: the ledger rows and where the path ends."""
+
+    amount: Decimal
+    changes: list = field(default_factory=list)
+    stage: Stage | None = None
+    status: str = Deal.Status.OPEN
+    closed_on: datetime.date | None = None
+    lost_reason: str = ""
+
+
+@dataclass
 class DealPath:
     deal: Deal
     changes: list[StageChange]
@@ -179,102 +191,115 @@ class StageHistoryImporter(KindImporter):
         return plans
 
     def build_path(self, deal: Deal, entries: list[Entry], sale: SalesRecord | None) -> DealPath | None:
-        by = self.ctx.user
-        stage: Stage | None = None
-        status = Deal.Status.OPEN
-        last_open: Stage | None = None
-        closed_on = None
-        amount = deal.amount
-        lost_reason = ""
-        changes = []
-        for e in entries:
-            if e.amount is not None:
-                amount = e.amount
-            if e.lost:
-                to = e.stage or last_open or self.book.lost
-                new_status = Deal.Status.LOST
-                lost_reason = e.lost_reason or lost_reason
-            else:
-                to = e.stage
-                new_status = Deal.Status.OPEN if to.is_open else Deal.Status.WON
-            if to == stage and new_status == status:
-                continue  # a snapshot of an amount or date change, not a move
-            if new_status != status:
-                closed_on = None if new_status == Deal.Status.OPEN else timezone.localdate(e.at)
-            if new_status == Deal.Status.OPEN:
-                last_open = to
-            overridden = deal.probability_overridden
-            probability = e.probability
-            if probability is None:
-                probability = deal.probability if overridden else to.default_probability
-            changes.append(
-                StageChange(
-                    deal_id=deal.pk,
-                    from_stage_id=stage.pk if stage is not None else None,
-                    to_stage_id=to.pk,
-                    status=new_status,
-                    changed_at=e.at,
-                    changed_by_id=by.pk if by is not None else None,
-                    amount=amount,
-                    probability=probability,
-                    expected_close=e.expected_close or deal.expected_close,
-                )
-            )
-            stage, status = to, new_status
+        walk = self.walk(deal, entries)
         last = entries[-1]
-        # The reason text names one of the managed reasons, else it is the note of "Other".
         reason, note = None, ""
-        if status == Deal.Status.LOST:
-            if lost_reason:
-                reason, note = self.reasons.reason_and_note(lost_reason)
-            elif deal.lost_reason_id:
-                reason, note = deal.lost_reason, deal.lost_note
-            elif self.default_reason:
-                reason, note = self.reasons.reason_and_note(self.default_reason)
+        if walk.status == Deal.Status.LOST:
+            reason, note = self.lost_reason(deal, walk.lost_reason)
             if reason is None:
                 message = _("A lost deal needs a reason (map a column or give a default).")
                 self.fail(last.row, "lost_reason", message)
                 return None
         wanted = {
-            "stage": stage,
-            "status": status,
-            "closed_on": closed_on,
+            "stage": walk.stage,
+            "status": walk.status,
+            "closed_on": walk.closed_on,
             "opened_on": timezone.localdate(entries[0].at),
-            "amount": amount,
-            "probability": deal.probability if deal.probability_overridden else stage.default_probability,
+            "amount": walk.amount,
+            "probability": deal.probability
+            if deal.probability_overridden
+            else walk.stage.default_probability,
             "lost_reason": reason,
             "lost_note": note,
         }
-        values = self.changed_fields(deal, wanted)
-        plan = DealPath(deal=deal, changes=changes, values=values)
-        if status == Deal.Status.WON:
+        plan = DealPath(deal=deal, changes=walk.changes, values=self.changed_fields(deal, wanted))
+        self.plan_sale(plan, sale, walk, last.row)
+        return plan
+
+    def walk(self, deal: Deal, entries: list[Entry]) -> "Walk":
+        """The ledger rows of the deal's path, entry by entry, and where the path ends."""
+        by = self.ctx.user
+        walk = Walk(amount=deal.amount)
+        last_open: Stage | None = None
+        for e in entries:
+            if e.amount is not None:
+                walk.amount = e.amount
+            if e.lost:
+                to = e.stage or last_open or self.book.lost
+                new_status = Deal.Status.LOST
+                walk.lost_reason = e.lost_reason or walk.lost_reason
+            else:
+                to = e.stage
+                new_status = Deal.Status.OPEN if to.is_open else Deal.Status.WON
+            if to == walk.stage and new_status == walk.status:
+                continue  # a snapshot of an amount or date change, not a move
+            if new_status != walk.status:
+                walk.closed_on = None if new_status == Deal.Status.OPEN else timezone.localdate(e.at)
+            if new_status == Deal.Status.OPEN:
+                last_open = to
+            probability = e.probability
+            if probability is None:
+                probability = deal.probability if deal.probability_overridden else to.default_probability
+            walk.changes.append(
+                StageChange(
+                    deal_id=deal.pk,
+                    from_stage_id=walk.stage.pk if walk.stage is not None else None,
+                    to_stage_id=to.pk,
+                    status=new_status,
+                    changed_at=e.at,
+                    changed_by_id=by.pk if by is not None else None,
+                    amount=walk.amount,
+                    probability=probability,
+                    expected_close=e.expected_close or deal.expected_close,
+                )
+            )
+            walk.stage, walk.status = to, new_status
+        return walk
+
+    def lost_reason(self, deal: Deal, text: str) -> tuple:
+        """The reason of a path that ends lost: the file's text names one of the managed reasons,
+        else it is the note of "Other"; without text the deal's own reason, else the mapping's
+        default; (None, "") when there is none."""
+        if text:
+            return self.reasons.reason_and_note(text)
+        if deal.lost_reason_id:
+            return deal.lost_reason, deal.lost_note
+        if self.default_reason:
+            return self.reasons.reason_and_note(self.default_reason)
+        return None, ""
+
+    def plan_sale(self, plan: DealPath, sale: SalesRecord | None, walk: "Walk", row: int) -> None:
+        """A path that ends won has exactly one sale, dated the win; any other ending has none."""
+        deal = plan.deal
+        if walk.status == Deal.Status.WON:
             if sale is None:
                 plan.sale = SalesRecord(
                     deal_id=deal.pk,
                     customer_id=deal.customer_id,
                     owner_id=deal.owner_id,
                     product_id=deal.product_id,
-                    amount=amount,
-                    sold_on=closed_on,
+                    amount=walk.amount,
+                    sold_on=walk.closed_on,
                 )
             else:
-                plan.sale_changes = self.changed_fields(sale, {"amount": amount, "sold_on": closed_on})
+                plan.sale_changes = self.changed_fields(
+                    sale, {"amount": walk.amount, "sold_on": walk.closed_on}
+                )
                 plan.sale_record = sale
         elif sale is not None:
             plan.drop_sale = sale
             self.report.warnings.append(
                 Problem(
-                    last.row,
+                    row,
                     self.column("stage"),
                     _("The deal ends %(status)s, so its sales record of %(amount)s on %(day)s is removed.")
                     % {
-                        "status": str(Deal.Status(status).label).lower(),
+                        "status": str(Deal.Status(walk.status).label).lower(),
                         "amount": sale.amount,
                         "day": sale.sold_on,
                     },
                 )
             )
-        return plan
 
     def column(self, name: str) -> str:
         fm = self.ctx.mapping.fields.get(name)
