@@ -224,26 +224,10 @@ class DealImporter(KindImporter):
         elif closed_on is None:
             row.fail("closed_on", _("A closed deal needs the date it closed."))
             return None
-        reason, note = None, ""
-        if status == Deal.Status.LOST and not lost_reason:
-            row.fail("lost_reason", _("A lost deal needs a reason (map a column or give a default)."))
-        elif status == Deal.Status.LOST:
-            reason, note = self.reasons.reason_and_note(lost_reason)
-            if reason is None:
-                row.fail(
-                    "lost_reason",
-                    _("“%(t)s” is not a lost reason, and no reason takes other text (as “Other” does).")
-                    % {"t": lost_reason},
-                )
+        reason, note = self.lost_reason(row, lost_reason) if status == Deal.Status.LOST else (None, "")
+        opened_on = self.open_date(row, opened_on, existing, closed_on, expected_close, entered)
         if opened_on is None:
-            opened_on = existing.opened_on if existing is not None else None
-        if opened_on is None:
-            opened_on = self.missing_open_date(row, closed_on, expected_close, entered)
-            if opened_on is None:
-                return None
-        opened_on = self.opening_day(row, opened_on, closed_on)
-        if entered and not (opened_on <= entered <= (closed_on or entered)):
-            row.fail("stage_entered_on", _("The stage was entered outside the deal's open dates."))
+            return None
         return DealValues(
             title=title,
             customer=customer,
@@ -263,6 +247,35 @@ class DealImporter(KindImporter):
             external_id=ext,
             contact=contact,
         )
+
+    def lost_reason(self, row: Row, text: str) -> tuple:
+        """The reason of a lost row: the list's reason its text names, else "Other" with the text
+        as the note; (None, "") with the row failed when there is none."""
+        if not text:
+            row.fail("lost_reason", _("A lost deal needs a reason (map a column or give a default)."))
+            return None, ""
+        reason, note = self.reasons.reason_and_note(text)
+        if reason is None:
+            row.fail(
+                "lost_reason",
+                _("“%(t)s” is not a lost reason, and no reason takes other text (as “Other” does).")
+                % {"t": text},
+            )
+        return reason, note
+
+    def open_date(self, row: Row, opened_on, existing, closed_on, expected_close, entered):
+        """The deal's open date: the row's, else the deal's in the CRM, else what the mapping's
+        ``missing_open_date`` says; None (the row failed) when there is none."""
+        if opened_on is None:
+            opened_on = existing.opened_on if existing is not None else None
+        if opened_on is None:
+            opened_on = self.missing_open_date(row, closed_on, expected_close, entered)
+            if opened_on is None:
+                return None
+        opened_on = self.opening_day(row, opened_on, closed_on)
+        if entered and not (opened_on <= entered <= (closed_on or entered)):
+            row.fail("stage_entered_on", _("The stage was entered outside the deal's open dates."))
+        return opened_on
 
     def missing_open_date(
         self,
