@@ -14,6 +14,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
+from crm.htmx import wants_fragment
+
 # Ids beyond a 64-bit integer would make the database driver raise instead of finding nothing.
 MAX_ID = 2**63 - 1
 
@@ -199,6 +201,14 @@ class ListFilterSet(django_filters.FilterSet):
                 if len(raw) > len(self.applied.get(name, ())):
                     names.add(name)
         return tuple(sorted(names))
+
+    @classmethod
+    def suggested(cls, request, bar: forms.Form, queryset: QuerySet, paths: dict[str, str]) -> forms.Form:
+        """The bar with the boxes named in ``paths`` offering the values found among ``queryset``
+        (the rows the user can see); a table-only refresh has no bar, so nothing is read for it."""
+        if wants_fragment(request):
+            return bar
+        return cls.suggest(bar, distinct_values(request, queryset, paths))
 
     @staticmethod
     def suggest(bar: forms.Form, values: dict[str, list[str]]) -> forms.Form:

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from crm.filters import distinct_values
 from crm.htmx import wants_fragment
 from crm.shortcuts import get_visible_or_404
 from customers.forms import ContactForm
@@ -53,13 +52,6 @@ CHIPS = ("has_need",)
 SUGGESTED = {"region": "region", "channel": "channel", "industry": "industry"}
 
 
-def _suggest(request: HttpRequest, bar):
-    if wants_fragment(request):
-        return bar  # the table alone has no bar
-    values = distinct_values(request, Customer.objects.visible_to(request.user), SUGGESTED)
-    return CustomerFilterSet.suggest(bar, values)
-
-
 def _columns(sort: str, show_owner: bool) -> list[dict]:
     return sort_columns(COLUMNS, sort, show_owner=show_owner)
 
@@ -89,7 +81,12 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "customers": rows,
         "filters": filters,
         "owners": owners,
-        "bar": _suggest(request, filters.owner_team_bar(BAR, owners=owners, teams=teams)),
+        "bar": CustomerFilterSet.suggested(
+            request,
+            filters.owner_team_bar(BAR, owners=owners, teams=teams),
+            Customer.objects.visible_to(user),
+            SUGGESTED,
+        ),
         "columns": _columns(filters.applied.get("sort", ""), assign),
         "show_owner": assign,
         "filtered": any(k != "sort" for k in filters.applied),

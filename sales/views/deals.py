@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from crm.filters import distinct_values
 from crm.forms import PICKER_LIMIT
 from crm.htmx import wants_fragment
 from crm.shortcuts import get_visible_or_404
@@ -88,13 +87,6 @@ def _columns(sort: str, show_owner: bool) -> list[dict]:
     return sort_columns(COLUMNS, sort, show_owner=show_owner)
 
 
-def _suggest(request: HttpRequest, bar):
-    if wants_fragment(request):
-        return bar  # the table alone has no bar
-    values = distinct_values(request, Deal.objects.visible_to(request.user), SUGGESTED)
-    return DealFilterSet.suggest(bar, values)
-
-
 @login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -121,7 +113,12 @@ def deal_list(request: HttpRequest) -> HttpResponse:
         ],
         "filters": filters,
         "owners": owners,
-        "bar": _suggest(request, filters.owner_team_bar(BAR, owners=owners, teams=teams)),
+        "bar": DealFilterSet.suggested(
+            request,
+            filters.owner_team_bar(BAR, owners=owners, teams=teams),
+            Deal.objects.visible_to(user),
+            SUGGESTED,
+        ),
         "columns": _columns(filters.applied.get("sort", ""), assign),
         "show_owner": assign,
         "today": timezone.localdate(),

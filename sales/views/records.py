@@ -6,7 +6,6 @@ from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from crm.filters import distinct_values
 from crm.htmx import wants_fragment
 from people.names import display_name
 from people.visibility import visible_people
@@ -45,9 +44,7 @@ def salesrecord_list(request: HttpRequest) -> HttpResponse:
     owners = _owner_choices(request.user)
     shown = [n for n in BAR if n != "owner" or owners]
     bar = filters.bar(shown, owner=[(u.pk, display_name(u)) for u in owners])
-    if not wants_fragment(request):
-        values = distinct_values(request, SalesRecord.objects.visible_to(request.user), SUGGESTED)
-        bar = filters.suggest(bar, values)
+    bar = filters.suggested(request, bar, SalesRecord.objects.visible_to(request.user), SUGGESTED)
     context = {
         "bar": bar,
         "page": page,
