@@ -58,7 +58,7 @@ class MetricsQuerySerializer(serializers.Serializer):
         if owner is not None and owners is not None and not users.filter(pk__in=owners).exists():
             errors["owner"] = _("No rep with id %(id)s that you can see.") % {"id": owner}
         product = attrs.get("product")
-        if product is not None and not Product.objects.filter(pk=product).exists():
+        if product is not None and not Product.objects.visible_to(user).filter(pk=product).exists():
             errors["product"] = _("No product with id %(id)s.") % {"id": product}
         if errors:
             raise serializers.ValidationError(errors)

@@ -78,7 +78,9 @@ class DashboardFilterForm(forms.Form):
         regions = sorted({r for r, _ in pairs if r})
         channels = sorted({c for _, c in pairs if c})
         # One query for both product choices: the products by name, and the categories they name.
-        products = list(Product.objects.order_by("name", "pk").values_list("pk", "name", "category"))
+        products = list(
+            Product.objects.visible_to(self.user).order_by("name", "pk").values_list("pk", "name", "category")
+        )
         categories = sorted({c for _, _, c in products if c})
         self.fields["region"].choices = [("", _("All regions")), *((r, r) for r in regions)]
         self.fields["channel"].choices = [("", _("All channels")), *((c, c) for c in channels)]

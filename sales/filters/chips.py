@@ -21,9 +21,10 @@ def hidden_filters(request: HttpRequest, filters: ListFilterSet, names: tuple[st
             shown = f"#{text}" if name == "customer" else text
         if name == "product":
             # The one product a list is narrowed to, by name: one query, only when it is asked for.
-            shown = Product.objects.filter(pk=value).values_list("name", flat=True).first() or f"#{text}"
+            products = Product.objects.visible_to(request.user).filter(pk=value)
+            shown = products.values_list("name", flat=True).first() or f"#{text}"
         if name == "lost_reason":
-            reason = LostReason.objects.filter(pk=value).first()
+            reason = LostReason.objects.visible_to(request.user).filter(pk=value).first()
             shown = reason.display_name if reason is not None else f"#{text}"
         rest = request.GET.copy()
         rest.pop(name, None)

@@ -217,7 +217,7 @@ def pipeline(request: HttpRequest) -> HttpResponse:
     columns = _columns(request.user, owner_id, today)
     context = {
         "columns": columns,
-        "lost_reasons": list(LostReason.objects.active()),
+        "lost_reasons": list(LostReason.objects.visible_to(request.user).active()),
         "owner_choices": choices,
         "owner_id": owner_id,
         "today": today,

@@ -163,7 +163,11 @@ def _panel_context(request: HttpRequest, deal: Deal, **extra) -> dict:
         "reopen_targets": open_stages if can_reopen else [],
         "reopen_stage": _reopen_stage(deal, timeline) if can_reopen else None,
         "reopen_form": ReopenForm(initial={"version": deal.version}, auto_id="reopen_%s"),
-        "lost_reasons": list(LostReason.objects.active()) if deal.status == Deal.Status.OPEN else [],
+        "lost_reasons": (
+            list(LostReason.objects.visible_to(request.user).active())
+            if deal.status == Deal.Status.OPEN
+            else []
+        ),
         "history": history_for(
             deal,
             user=request.user,
