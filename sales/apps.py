@@ -6,3 +6,8 @@ class SalesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from sales import rollups
+
+        rollups.connect()

@@ -140,22 +140,27 @@ def rep_plans(plans: list, scope: Scope) -> dict[int, object]:
     return best
 
 
-def indicators_for(sources: Sources, scope: Scope, plan) -> IndicatorReport:
-    """R and E from the database (one query each, exact decimal sums), T, A, F from the plan."""
+def indicators_for(sources: Sources, scope: Scope, plan, records: dict | None = None) -> IndicatorReport:
+    """R and E from the database (one query each, exact decimal sums), T, A, F from the plan.
+
+    ``records`` ({"total", "sales", "reversals"}) are the period's sales when the caller has them
+    already (the dashboard reads them from the rollups), saving E's query.
+    """
     needs = sources.customers.filter(customer_q(scope), need__isnull=False).aggregate(
         total=Sum("need"), n=Count("pk")
     )
     # A reversing entry (a reopened deal's sale taken back) nets its sale: it takes the amount out of
     # the sum and the sale out of the count, in the period it is dated.
-    records = (
-        sources.records.filter(record_q(scope))
-        .filter(sold_on__gte=scope.start, sold_on__lte=scope.end)
-        .aggregate(
-            total=Sum("amount"),
-            sales=Count("pk", filter=Q(reverses__isnull=True)),
-            reversals=Count("pk", filter=Q(reverses__isnull=False)),
+    if records is None:
+        records = (
+            sources.records.filter(record_q(scope))
+            .filter(sold_on__gte=scope.start, sold_on__lte=scope.end)
+            .aggregate(
+                total=Sum("amount"),
+                sales=Count("pk", filter=Q(reverses__isnull=True)),
+                reversals=Count("pk", filter=Q(reverses__isnull=False)),
+            )
         )
-    )
     net = records["sales"] - records["reversals"]
     need = Decimal(needs["total"]) / needs["n"] if needs["n"] else None
     execution = Decimal(records["total"]) / net if net > 0 else None

@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from sales.metrics import rolled
 from sales.metrics.actuals import Actuals, Execution, execution, sales_actuals
 from sales.metrics.indicators import IndicatorReport, choose_plan, indicators_for
 from sales.metrics.people import (
@@ -92,11 +93,26 @@ def overview(
     rows = plan_rows(sources.plans, scope.start, scope.end)
     quota = rollup(rows, scope)
     plan = ratio_plan(rows, scope, quota)
-    by_owner = deals_by_owner(sources, scope, today=today, stale_days=stale_days, weights=weights)
-    activities = activities_by_owner(sources, scope)
-    actuals = sales_actuals(sources, scope)
+    if sources.rollups is None:
+        by_owner = deals_by_owner(sources, scope, today=today, stale_days=stale_days, weights=weights)
+        activities = activities_by_owner(sources, scope)
+        actuals = sales_actuals(sources, scope)
+        funnel, stage_times = stage_flow(sources, scope, stages)
+        records, cycle, trend, lost = None, sales_cycle(sources, scope), won_trend(sources, scope), None
+        lost = lost_by_reason(sources, scope)
+    else:
+        closed = rolled.closed_deals(sources, scope, sources.lost_reasons)
+        live = deals_by_owner(
+            sources, scope, today=today, stale_days=stale_days, weights=weights, closed=False
+        )
+        by_owner = rolled.merge_owners(live, closed)
+        activities = rolled.activities_by_owner(sources, scope)
+        sold = rolled.sales_records(sources, scope)
+        actuals = sold.actuals
+        records = {"total": actuals.total, "sales": sold.sales, "reversals": sold.reversals}
+        funnel, stage_times = rolled.stage_flow(sources, scope, stages)
+        cycle, trend, lost = closed.cycle, rolled.won_trend(sources, scope), closed.reasons
     summary = summarize_deals(by_owner)
-    funnel, stage_times = stage_flow(sources, scope, stages)
     activity_quota = rollup(rows, scope, ACTIVITIES)
     done = execution(rows, actuals, scope)
     pipeline = forecast(sources, scope, None, weights)
@@ -106,12 +122,12 @@ def overview(
         scope=scope,
         has_data=has_data,
         plan=plan,
-        indicators=indicators_for(sources, scope, plan),
+        indicators=indicators_for(sources, scope, plan, records),
         summary=summary,
-        cycle=sales_cycle(sources, scope),
+        cycle=cycle,
         attainment=attainment(actuals.total, quota.total, scope, today),
         forecast=replace(pipeline, months=months),
-        trend=won_trend(sources, scope),
+        trend=trend,
         funnel=funnel,
         stage_times=stage_times,
         activities=summarize_activities(activities, activity_quota.total, sources.activities.model.Kind),
@@ -125,5 +141,5 @@ def overview(
         actuals=actuals,
         execution=done,
         learned_weights=weights is not None,
-        lost_reasons=lost_by_reason(sources, scope),
+        lost_reasons=lost,
     )

@@ -94,10 +94,12 @@ def deals_by_owner(
     today: datetime.date | None = None,
     stale_days: int | None = None,
     weights: dict[int, Decimal] | None = None,
+    closed: bool = True,
 ) -> tuple[OwnerDeals, ...]:
     """One grouped query feeding the summary cards, the leaderboard and the risk counts.
 
     Risk is counted only when ``today`` is given (it is about now, not about the period).
+    ``closed=False`` reads the open deals alone (the rollups give the period's won and lost).
     """
     closed_in = Q(closed_on__gte=scope.start, closed_on__lte=scope.end)
     won, lost, is_open = Q(status="won") & closed_in, Q(status="lost") & closed_in, Q(status="open")
@@ -117,9 +119,12 @@ def deals_by_owner(
             "slipped": Count("pk", filter=slipped),
             "at_risk": Count("pk", filter=stale | overdue | slipped),
         }
+    if not closed:
+        for name in ("won_n", "won_sum", "lost_n"):
+            aggregates.pop(name)
     rows = (
         sources.deals.filter(deal_q(scope))
-        .filter(is_open | closed_in)
+        .filter(is_open | closed_in if closed else is_open)
         .values("owner", *OWNER_NAMES)
         .annotate(**aggregates)
         .order_by()
@@ -128,9 +133,9 @@ def deals_by_owner(
         OwnerDeals(
             owner_id=r["owner"],
             name=owner_name(r),
-            won_n=r["won_n"],
-            won_sum=cents(r["won_sum"] or 0),
-            lost_n=r["lost_n"],
+            won_n=r.get("won_n", 0),
+            won_sum=cents(r.get("won_sum") or 0),
+            lost_n=r.get("lost_n", 0),
             open_n=r["open_n"],
             open_sum=cents(r["open_sum"] or 0),
             weighted=cents(r["weighted"] or 0),
@@ -220,7 +225,11 @@ def sales_cycle(sources: Sources, scope: Scope) -> SalesCycle:
         .annotate(n=Count("pk"))
         .order_by("cycle")
     )
-    pairs = [(row["cycle"].days, row["n"]) for row in rows]
+    return cycle_from_histogram([(row["cycle"].days, row["n"]) for row in rows])
+
+
+def cycle_from_histogram(pairs: list[tuple[int, int]]) -> SalesCycle:
+    """Mean and median days from (days, deals) pairs in ascending order of days."""
     if not pairs:
         return SalesCycle(deals=0, mean_days=None, median_days=None)
     days = np.array([d for d, _ in pairs], dtype=np.int64)

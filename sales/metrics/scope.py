@@ -48,12 +48,14 @@ class Sources:
     stage_changes: QuerySet
     plans: QuerySet
     stages: QuerySet
+    rollups: QuerySet | None = None
+    lost_reasons: QuerySet | None = None
 
 
 def visible_sources(user) -> Sources:
     """Every source through its model's ``visible_to``: the one place the dashboard gets data from."""
     from customers.models import Customer
-    from sales.models import Activity, Deal, SalesPlan, SalesRecord, Stage, StageChange
+    from sales.models import Activity, Deal, LostReason, Rollup, SalesPlan, SalesRecord, Stage, StageChange
 
     return Sources(
         customers=Customer.objects.visible_to(user),
@@ -63,6 +65,8 @@ def visible_sources(user) -> Sources:
         stage_changes=StageChange.objects.visible_to(user),
         plans=SalesPlan.objects.visible_to(user),
         stages=Stage.objects.all(),
+        rollups=Rollup.objects.visible_to(user),
+        lost_reasons=LostReason.objects.visible_to(user),
     )
 
 

@@ -4,6 +4,7 @@ from sales.models.pipeline_settings import PipelineSettings
 from sales.models.plans import SalesPlan
 from sales.models.recommendations import CustomerSuggestion, RecommendationRow
 from sales.models.records import Activity, SalesRecord, contact_customer_error, deal_customer_error
+from sales.models.rollups import Rollup
 
 __all__ = [
     "Activity",
@@ -14,6 +15,7 @@ __all__ = [
     "PipelineSettings",
     "Product",
     "RecommendationRow",
+    "Rollup",
     "SalesPlan",
     "SalesRecord",
     "Stage",

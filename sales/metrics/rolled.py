@@ -1,0 +1,302 @@
+"""The dashboard's period figures read from the rollups instead of the raw rows.
+
+Each function here gives what its namesake in ``pipeline``, ``people`` or ``actuals`` computes from
+deals, stage changes, sales records and activities, to the cent and the count (a property test
+compares them), in a time that depends on the length of the period and the number of reps,
+products, regions and channels, not on the number of deals. A period reads whole months from the
+month rows and its ragged ends from the day rows.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+
+from sales.metrics.actuals import Actuals
+from sales.metrics.people import OwnerActivities
+from sales.metrics.pipeline import (
+    OWNER_NAMES,
+    ZERO,
+    FunnelStep,
+    LostReasonRow,
+    MonthlySeries,
+    OwnerDeals,
+    SalesCycle,
+    StageTime,
+    cycle_from_histogram,
+    funnel_stages,
+    owner_name,
+)
+from sales.metrics.scope import (
+    Scope,
+    Sources,
+    add_months,
+    cents,
+    month_start,
+    months_between,
+    owner_q,
+    ratio,
+    to_month,
+)
+
+DAY, MONTH = "d", "m"
+MICROS_PER_DAY = Decimal(86_400_000_000)
+
+
+def period_q(start: datetime.date, end: datetime.date) -> Q:
+    """The rollup rows that add up to [start, end]: month rows for the whole months inside it, day
+    rows for the days before the first and after the last whole month."""
+    first = start if start.day == 1 else add_months(start, 1)
+    after = end + datetime.timedelta(days=1)
+    last = month_start(after)  # the first day not in a whole month of the period
+    if first >= last:
+        return Q(grain=DAY, day__gte=start, day__lte=end)
+    return (
+        Q(grain=MONTH, day__gte=first, day__lt=last)
+        | Q(grain=DAY, day__gte=start, day__lt=first)
+        | Q(grain=DAY, day__gte=last, day__lte=end)
+    )
+
+
+def scope_q(scope: Scope) -> Q:
+    """The scope's filters on rollup rows, as ``deal_q``, ``record_q`` and ``activity_q`` apply
+    them to the raw rows (the rows already carry the region and channel each of those reads)."""
+    from sales.models import Product
+
+    q = owner_q(scope)
+    if scope.product_id:
+        q &= Q(product_id=scope.product_id)
+    if scope.category:
+        q &= Q(product_id__in=Product.objects.filter(category__iexact=scope.category).values("pk"))
+    if scope.region:
+        q &= Q(region__iexact=scope.region)
+    if scope.channel:
+        q &= Q(channel__iexact=scope.channel)
+    return q
+
+
+def _rows(sources: Sources, scope: Scope, kinds: tuple[str, ...], start=None) -> QuerySet:
+    return sources.rollups.filter(period_q(start or scope.start, scope.end), scope_q(scope), kind__in=kinds)
+
+
+def money(value) -> Decimal:
+    return cents(Decimal(int(value or 0)) / 100)
+
+
+@dataclass(frozen=True)
+class Closed:
+    """Deals won and lost in the period, per rep, per lost reason, and the won deals' cycle."""
+
+    by_owner: dict[int, dict]
+    reasons: tuple[LostReasonRow, ...]
+    cycle: SalesCycle
+
+
+def closed_deals(sources: Sources, scope: Scope, reasons: QuerySet) -> Closed:
+    """One grouped query (rep × figure × key) over won, lost and cycle rows; ``reasons`` (the lost
+    reasons the user may see) give the names."""
+    rows = (
+        _rows(sources, scope, ("won", "lost", "cycle"))
+        .values("owner", *OWNER_NAMES, "kind", "key")
+        .annotate(n=Sum("n"), c=Sum("cents"))
+        .order_by()
+    )
+    owners: dict[int, dict] = {}
+    lost: dict[int, list] = defaultdict(lambda: [0, 0])
+    histogram: dict[int, int] = defaultdict(int)
+    for r in rows:
+        mine = owners.setdefault(r["owner"], {"name": owner_name(r), "won_n": 0, "won_c": 0, "lost_n": 0})
+        if r["kind"] == "won":
+            mine["won_n"] += r["n"]
+            mine["won_c"] += r["c"]
+        elif r["kind"] == "lost":
+            mine["lost_n"] += r["n"]
+            lost[r["key"]][0] += r["n"]
+            lost[r["key"]][1] += r["c"]
+        else:
+            histogram[r["key"]] += r["n"]
+    return Closed(
+        by_owner={k: v for k, v in owners.items() if v["won_n"] or v["lost_n"]},
+        reasons=_reason_rows(lost, reasons),
+        cycle=cycle_from_histogram(sorted((d, n) for d, n in histogram.items() if n)),
+    )
+
+
+def _reason_rows(lost: dict[int, list], reasons: QuerySet) -> tuple[LostReasonRow, ...]:
+    found = {r.pk: r for r in reasons.filter(pk__in=[k for k in lost if k])} if any(lost) else {}
+    result, order = [], {}
+    for key, (n, c) in lost.items():
+        if not n:
+            continue
+        reason = found.get(key)
+        result.append(
+            LostReasonRow(
+                reason_id=reason.pk if reason else None,
+                name=reason.name if reason else "",
+                local_name=reason.local_name if reason else "",
+                deals=n,
+                amount=money(c),
+            )
+        )
+        order[reason.pk if reason else None] = reason.order if reason else 0
+    result.sort(key=lambda r: (-r.deals, -r.amount, order[r.reason_id], r.name))
+    return tuple(result)
+
+
+def merge_owners(open_rows: tuple[OwnerDeals, ...], closed: Closed) -> tuple[OwnerDeals, ...]:
+    """The open pipeline per rep (read from the deals, it is about now) with the period's won and
+    lost from the rollups, one row per rep that has either."""
+    by_id = {r.owner_id: r for r in open_rows}
+    result = []
+    for owner_id in by_id.keys() | closed.by_owner.keys():
+        live = by_id.get(owner_id)
+        done = closed.by_owner.get(owner_id, {"won_n": 0, "won_c": 0, "lost_n": 0, "name": ""})
+        result.append(
+            OwnerDeals(
+                owner_id=owner_id,
+                name=live.name if live else done["name"],
+                won_n=done["won_n"],
+                won_sum=money(done["won_c"]),
+                lost_n=done["lost_n"],
+                open_n=live.open_n if live else 0,
+                open_sum=live.open_sum if live else ZERO,
+                weighted=live.weighted if live else ZERO,
+                stale=live.stale if live else 0,
+                overdue=live.overdue if live else 0,
+                slipped=live.slipped if live else 0,
+                at_risk=live.at_risk if live else 0,
+            )
+        )
+    result.sort(key=lambda r: r.owner_id)
+    return tuple(result)
+
+
+def stage_flow(
+    sources: Sources, scope: Scope, stages: list
+) -> tuple[tuple[FunnelStep, ...], tuple[StageTime, ...]]:
+    """The funnel and the time in each stage over the deals opened in the period: one grouped query."""
+    rows = (
+        _rows(sources, scope, ("reached", "stay"))
+        .values("kind", "key")
+        .annotate(n=Sum("n"), micros=Sum("micros"))
+        .order_by()
+    )
+    reached: dict[int, int] = defaultdict(int)
+    stays: dict[int, list] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        if r["kind"] == "reached":
+            reached[r["key"]] += r["n"]
+        else:
+            stays[r["key"]][0] += r["n"]
+            stays[r["key"]][1] += r["micros"]
+    steps, previous = [], None
+    for stage in funnel_stages(stages):
+        n = reached.get(stage.pk, 0)
+        conversion = ratio(n, previous) if previous is not None else None
+        steps.append(
+            FunnelStep(
+                stage_id=stage.pk, key=stage.key, name=stage.display_name, reached=n, conversion=conversion
+            )
+        )
+        previous = n
+    times = []
+    for stage in stages:
+        n, micros = stays.get(stage.pk, (0, 0))
+        mean = ratio(Decimal(micros) / n, MICROS_PER_DAY, "0.1") if n else None
+        times.append(
+            StageTime(stage_id=stage.pk, key=stage.key, name=stage.display_name, stays=n, mean_days=mean)
+        )
+    return tuple(steps), tuple(times)
+
+
+def activities_by_owner(sources: Sources, scope: Scope) -> tuple[OwnerActivities, ...]:
+    """Activities due and done in the period per rep and type: one grouped query."""
+    rows = (
+        _rows(sources, scope, ("planned", "done"))
+        .values("owner", *OWNER_NAMES, "tag", "kind")
+        .annotate(n=Sum("n"))
+        .order_by()
+    )
+    cells: dict[tuple, dict] = {}
+    for r in rows:
+        cell = cells.setdefault((r["owner"], r["tag"]), {"name": owner_name(r), "planned": 0, "done": 0})
+        cell[r["kind"]] += r["n"]
+    return tuple(
+        OwnerActivities(owner_id=owner, name=c["name"], kind=tag, planned=c["planned"], done=c["done"])
+        for (owner, tag), c in cells.items()
+        if c["planned"] or c["done"]
+    )
+
+
+@dataclass(frozen=True)
+class Records:
+    actuals: Actuals
+    sales: int  # sales in the period (not reversing entries)
+    reversals: int
+
+
+def sales_records(sources: Sources, scope: Scope) -> Records:
+    """Realised sales per rep, month and category (and the counts E is made from): one query."""
+    from sales.models import Product
+
+    category = Coalesce(
+        Subquery(Product.objects.filter(pk=OuterRef("product_id")).values("category")[:1]), Value("")
+    )
+    rows = (
+        _rows(sources, scope, ("sale", "reversal"))
+        .values(
+            "owner", *OWNER_NAMES, "kind", month=TruncMonth("day"), category=Coalesce(category, Value(""))
+        )
+        .annotate(n=Sum("n"), c=Sum("cents"))
+        .order_by()
+    )
+    total, counts = 0, {"sale": 0, "reversal": 0}
+    by_owner: dict[int, int] = defaultdict(int)
+    by_month: dict[datetime.date, int] = defaultdict(int)
+    by_category: dict[str, int] = defaultdict(int)
+    names: dict[int, str] = {}
+    category_names: dict[str, str] = {}
+    for r in rows:
+        total += r["c"]
+        counts[r["kind"]] += r["n"]
+        by_owner[r["owner"]] += r["c"]
+        names[r["owner"]] = owner_name(r)
+        by_month[to_month(r["month"])] += r["c"]
+        name = (r["category"] or "").strip()
+        by_category[name.casefold()] += r["c"]
+        category_names.setdefault(name.casefold(), name)
+    actuals = Actuals(
+        total=money(total),
+        records=counts["sale"] + counts["reversal"],
+        by_owner={k: money(v) for k, v in by_owner.items()},
+        names=names,
+        by_month={k: money(v) for k, v in by_month.items()},
+        by_category={k: money(v) for k, v in by_category.items()},
+        category_names=category_names,
+    )
+    return Records(actuals=actuals, sales=counts["sale"], reversals=counts["reversal"])
+
+
+def won_trend(sources: Sources, scope: Scope, months: int = 12) -> MonthlySeries:
+    """Won revenue per month for the ``months`` months ending with the period's last month."""
+    first = add_months(month_start(scope.end), -(months - 1))
+    rows = (
+        _rows(sources, scope, ("won",), start=first)
+        .values(month=TruncMonth("day"))
+        .annotate(n=Sum("n"), c=Sum("cents"))
+        .order_by()
+    )
+    by_month: dict[datetime.date, list] = defaultdict(lambda: [0, 0])
+    for r in rows:
+        cell = by_month[to_month(r["month"])]
+        cell[0] += r["n"]
+        cell[1] += r["c"]
+    keys = months_between(first, scope.end)
+    return MonthlySeries(
+        months=tuple(keys),
+        values=tuple(money(by_month[m][1]) if m in by_month else ZERO for m in keys),
+        deals=tuple(by_month[m][0] if m in by_month else 0 for m in keys),
+    )
