@@ -502,17 +502,35 @@ def fill_stays(deal_ids, using: str = "default") -> None:
         StageChange.objects.using(using).bulk_update(changed, ["stay_micros"], batch_size=1000)
 
 
+def fill_missing_stays(using: str = "default") -> None:
+    """``fill_stays`` for the deals with a change that may lack its stay: rows written in bulk."""
+    from sales.models import StageChange
+
+    deals = (
+        StageChange.objects.using(using)
+        .filter(stay_micros__isnull=True, from_stage__isnull=False)
+        .values_list("deal_id", flat=True)
+        .distinct()
+    )
+    fill_stays(list(deals), using)
+
+
 # ---------------------------------------------------------------------------------------------
 # Rebuilding from scratch
 
 
 def rebuild(using: str = "default", *, stays: bool = False) -> int:
-    """Recompute every rollup row from the raw tables; returns the number of rows written."""
+    """Recompute every rollup row from the raw tables; returns the number of rows written.
+
+    The stays of stage changes written in bulk are filled first; ``stays=True`` refills them all.
+    """
     from sales.models import Activity, Deal, Rollup, SalesRecord, StageChange
 
     with transaction.atomic(using=using):
         if stays:
             fill_stays(Deal.objects.using(using).values_list("pk", flat=True), using)
+        else:
+            fill_missing_stays(using)
         Rollup.objects.using(using).all().delete()
         parts = (
             deal_facts(Deal.objects.using(using).all())

@@ -6,6 +6,8 @@ transaction or nothing at all; the report names every bad row by number, column 
 
 import getpass
 
+from contextlib import nullcontext
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -23,6 +25,7 @@ from dataio.imports.records import ActivityImporter, SalesRecordImporter
 from dataio.imports.report import ImportReport, Problem
 from dataio.imports.stage_history import StageHistoryImporter
 from history.actor import acting_as
+from sales import rollups
 from history.versions import StaleVersion
 
 
@@ -43,6 +46,9 @@ IMPORTERS = {
     "products": ProductImporter,
     "people": PeopleImporter,
 }
+# The kinds whose rows the dashboard's rollups are made from: their import rebuilds the rollups in
+# its transaction (one set-based pass, instead of reading every written row's figures twice).
+ROLLED_UP = {"customers", "deals", "stage_history", "sales", "activities"}
 # The order in which referenced rows an import adds are saved: a new customer may need a new owner.
 _CREATION_ORDER = ("owner", "rep", "product", "customer")
 
@@ -140,14 +146,18 @@ def import_table(
     try:
         # Everything the import writes is the importing user's doing (nobody's from the command
         # line without --user), in each row's change history.
+        rolled_up = mapping.kind in ROLLED_UP
         with transaction.atomic(), acting_as(user):
-            for name in sorted(
-                ctx.lookups, key=lambda n: _CREATION_ORDER.index(n) if n in _CREATION_ORDER else 99
-            ):
-                lookup = ctx.lookups[name]
-                if hasattr(lookup, "save_new"):
-                    lookup.save_new()
-            importer.write(plans)
+            with rollups.suspended() if rolled_up else nullcontext():
+                for name in sorted(
+                    ctx.lookups, key=lambda n: _CREATION_ORDER.index(n) if n in _CREATION_ORDER else 99
+                ):
+                    lookup = ctx.lookups[name]
+                    if hasattr(lookup, "save_new"):
+                        lookup.save_new()
+                importer.write(plans)
+            if rolled_up:
+                rollups.rebuild()
             report.committed = True
             if before_commit is not None:
                 before_commit(report)
