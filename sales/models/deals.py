@@ -11,8 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from history.actor import acting_as
 from history.models import Tracked, record_update
-from people.models import Team
-from people.visibility import is_admin, owner_filter
+from people.visibility import owner_filter, sees_records_of
 from sales.models.catalog import LostReason, Product, Stage
 from sales.models.records import SalesRecord
 
@@ -275,12 +274,9 @@ class Deal(Tracked):
         return self.record_stage_change(from_stage=self.stage, by=by, at=at)
 
     def may_reopen(self, user) -> bool:
-        """The deal's owner, the managers of a team the owner is in, and admins may reopen it."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return False
-        if is_admin(user) or self.owner_id == user.pk:
-            return True
-        return Team.objects.managed_by(user).filter(members=self.owner_id).exists()
+        """Whoever may see the deal may reopen it: its owner, the managers of a team the owner is in,
+        and admins."""
+        return sees_records_of(user, self.owner_id)
 
     @transaction.atomic
     def reopen(
