@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from history.actor import acting_as
+from history.ledger import AppendOnly
 from history.models import Tracked, record_update
 from people.visibility import owner_filter, sees_records_of
 from sales.models.catalog import LostReason, Product, Stage
@@ -359,7 +360,7 @@ class StageChangeQuerySet(models.QuerySet):
         return self.filter(owner_filter(user, "deal__owner"))
 
 
-class StageChange(models.Model):
+class StageChange(AppendOnly, models.Model):
     """One move of a deal between stages (or its loss); rows are only ever added."""
 
     deal = models.ForeignKey(
@@ -401,14 +402,10 @@ class StageChange(models.Model):
         start = self.from_stage.display_name if self.from_stage_id else _("new deal")
         return f"{self.deal.title}: {start} → {self.to_stage.display_name} ({self.get_status_display()})"
 
-    def save(self, *args, **kwargs) -> None:
-        # The table is a ledger: funnels and time-in-stage depend on rows never being rewritten.
-        if not self._state.adding:
-            raise DealError(_("Stage changes cannot be edited."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise DealError(_("Stage changes cannot be deleted."))
+    # The table is a ledger: funnels and time-in-stage depend on rows never being rewritten.
+    refusal = DealError
+    edit_refused = _("Stage changes cannot be edited.")
+    delete_refused = _("Stage changes cannot be deleted.")
 
     @classmethod
     def for_deal(cls, deal: Deal, *, from_stage_id: int | None, by, at: datetime.datetime) -> "StageChange":
