@@ -1,45 +1,20 @@
 """The one place security events are recorded: the ``AuditEvent`` table and the ``crm.security`` log.
 
-Who and from where default to the request being served (``AuditRequestMiddleware`` remembers it),
+Who and from where default to the request being served (``history.actor`` remembers it),
 so a door deep inside a form or a save hook records the right person without every caller passing
 the request along. Details must never hold a password, a token or a reset link.
 """
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from django.db import models
+
+from history.actor import current_request, signed_in
 
 logger = logging.getLogger("crm.security")
 
 # Routine events stay below the default WARNING level; the ones an administrator should see do not.
 _ROUTINE = {"sign_in_failed", "sign_in_refused", "signed_in", "token_created", "exported"}
-
-_request: ContextVar[Callable[[], object] | None] = ContextVar("audit_request", default=None)
-
-
-@contextmanager
-def serving(request) -> Iterator[None]:
-    """Events recorded inside the block happened in ``request`` (for the actor and the address)."""
-    token = _request.set(lambda: request)
-    try:
-        yield
-    finally:
-        _request.reset(token)
-
-
-def _current_request():
-    source = _request.get()
-    return source() if source is not None else None
-
-
-def _current_user(request):
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    return user
 
 
 def record_security_event(
@@ -57,10 +32,10 @@ def record_security_event(
     from accounts.models import AuditEvent
     from accounts.throttle import client_ip
 
-    request = _current_request()
+    request = current_request()
     # ``user`` is the account concerned; the actor is whoever is signed in to the request (an admin
     # deactivating someone), else that account itself.
-    actor = _current_user(request) or user
+    actor = signed_in(getattr(request, "user", None)) or user
     if not ip:
         ip = client_ip(request)
     if actor is not None:

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.utils.translation import gettext as _
 
-from accounts import events, sessions
+from accounts import sessions
 
 # Sent by requests a page makes by itself on a timer (the notification bell): they do not count as
 # the user being there, or an open tab would keep its session alive forever.
@@ -29,18 +29,3 @@ class SessionExpiryMiddleware:
             elif not request.headers.get(BACKGROUND_HEADER):
                 sessions.touch(request.session, now)
         return self.get_response(request)
-
-
-class AuditRequestMiddleware:
-    """Audit events recorded while serving a request name its user and client address.
-
-    Goes after AuthenticationMiddleware; the user is read only when an event is recorded, so an API
-    token (authenticated inside the view) is honoured.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        with events.serving(request):
-            return self.get_response(request)

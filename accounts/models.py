@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from history.ledger import AppendOnly
+
 
 class SignInThrottleQuerySet(models.QuerySet):
     def locked(self, now: datetime, window: timedelta) -> "SignInThrottleQuerySet":
@@ -79,10 +81,10 @@ class AuditEventQuerySet(models.QuerySet):
         return self
 
     def update(self, **kwargs):
-        raise AuditLogError(_("Audit events cannot be edited."))
+        raise AuditLogError(AuditEvent.edit_refused)
 
     def delete(self):
-        raise AuditLogError(_("Audit events cannot be deleted."))
+        raise AuditLogError(AuditEvent.delete_refused)
 
     def redact(self, detail: dict) -> int:
         """Replace the details of these events (privacy erasure only: the event itself stays)."""
@@ -93,8 +95,13 @@ class AuditLogError(Exception):
     """A write to the audit log that it refuses: rows are only ever added."""
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnly, models.Model):
     """Something security-relevant that happened: who did it, from where, to what. Rows are only added."""
+
+    # A log that can be rewritten proves nothing.
+    refusal = AuditLogError
+    edit_refused = _("Audit events cannot be edited.")
+    delete_refused = _("Audit events cannot be deleted.")
 
     class Kind(models.TextChoices):
         SIGNED_IN = "signed_in", _("Signed in")
@@ -143,12 +150,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.actor_name}"
-
-    def save(self, *args, **kwargs) -> None:
-        # A log that can be rewritten proves nothing.
-        if not self._state.adding:
-            raise AuditLogError(_("Audit events cannot be edited."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AuditLogError(_("Audit events cannot be deleted."))

@@ -26,15 +26,35 @@ def stamp_the_new_session(sender, request, user, **kwargs) -> None:
     sessions.stamp(request.session)
 
 
+CREDENTIALS = ("password", "is_active")
+ROLE_FLAGS = ("is_staff", "is_superuser")
+
+
 @receiver(pre_save, sender=User)
-def end_sessions_when_credentials_change(sender, instance, update_fields=None, **kwargs) -> None:
+def compare_with_the_stored_user(sender, instance, update_fields=None, **kwargs) -> None:
+    """Read the stored row once for both checks below, and only when the save may change what they
+    compare."""
     if instance.pk is None:
         return
-    if update_fields is not None and not {"password", "is_active"} & set(update_fields):
+    checks = [
+        (fields, check)
+        for fields, check in (
+            (CREDENTIALS, _end_sessions_when_credentials_change),
+            (ROLE_FLAGS, _record_role_changes),
+        )
+        if update_fields is None or set(fields) & set(update_fields)
+    ]
+    if not checks:
         return
-    before = User._default_manager.filter(pk=instance.pk).values("password", "is_active").first()
+    names = [name for fields, _check in checks for name in fields]
+    before = User._default_manager.filter(pk=instance.pk).values(*names).first()
     if before is None:
         return
+    for _fields, check in checks:
+        check(instance, before)
+
+
+def _end_sessions_when_credentials_change(instance, before: dict) -> None:
     if before["is_active"] and not instance.is_active:
         # Inactive users are refused on every request already; the cutoff keeps their old sessions
         # dead if the account is switched back on.
@@ -45,18 +65,7 @@ def end_sessions_when_credentials_change(sender, instance, update_fields=None, *
         end_tokens(instance, reason="password_changed")
 
 
-ROLE_FLAGS = ("is_staff", "is_superuser")
-
-
-@receiver(pre_save, sender=User)
-def record_role_changes(sender, instance, update_fields=None, **kwargs) -> None:
-    if instance.pk is None:
-        return
-    if update_fields is not None and not set(ROLE_FLAGS) & set(update_fields):
-        return
-    before = User._default_manager.filter(pk=instance.pk).values(*ROLE_FLAGS).first()
-    if before is None:
-        return
+def _record_role_changes(instance, before: dict) -> None:
     changed = {
         flag: [before[flag], getattr(instance, flag)]
         for flag in ROLE_FLAGS

@@ -15,13 +15,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import get_connection
-from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from automation.mail import build_email
 from automation.models import Digest, Profile
+from automation.once import first_to
 from automation.profiles import profiles_by_user
 from automation.trend import pipeline_trend
 from people.visibility import MANAGERS_GROUP
@@ -58,12 +58,7 @@ def recipients(preference: str = "daily_digest"):
 
 
 def _claim(user, kind: str, day: datetime.date, now: datetime.datetime) -> bool:
-    try:
-        with transaction.atomic():
-            Digest.objects.create(user=user, kind=kind, day=day, sent_at=now)
-    except IntegrityError:  # another worker has this one
-        return False
-    return True
+    return first_to(lambda: Digest.objects.create(user=user, kind=kind, day=day, sent_at=now))
 
 
 def _unsubscribe_url(user, what: str) -> str:
@@ -91,41 +86,16 @@ def send_digests(now: datetime.datetime, *, force: bool = False) -> int:
     local = timezone.localtime(now)
     if local.hour < settings.CRM_DIGEST_HOUR and not force:
         return 0
-    today = local.date()
-    done = Digest.objects.filter(user=OuterRef("pk"), kind=Digest.Kind.DAILY, day=today)
-    users = list(recipients().exclude(Exists(done)).order_by("pk"))
-    profiles = profiles_by_user(users)
-    connection = get_connection()
-    sent = 0
-    for user in users:
-        if not _claim(user, Digest.Kind.DAILY, today, now):
-            continue
-        content = digest_content(user, today)
-        if not any(content.values()):
-            continue
-        site = settings.CRM_SITE_URL
-        context = {
-            **content,
-            "user": user,
-            "today": today,
-            "site": site,
-            "unsubscribe_url": _unsubscribe_url(user, "daily_digest"),
-        }
-        email = build_email(
-            key=f"digest-{user.pk}-{today.isoformat()}",
-            to=user.email,
-            language=profiles[user.pk].email_language,
-            template="digest",
-            context=context,
-        )
-        email.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-        try:
-            connection.send_messages([email])
-        except Exception:
-            log.exception("The digest for user %s could not be sent", user.pk)
-            continue
-        sent += 1
-    return sent
+    return _send(recipients(), Digest.Kind.DAILY, local.date(), now, _daily_context)
+
+
+def _daily_context(user, today: datetime.date) -> dict | None:
+    content = digest_content(user, today)
+    return (
+        {**content, "unsubscribe_url": _unsubscribe_url(user, "daily_digest")}
+        if any(content.values())
+        else None
+    )
 
 
 def managers():
@@ -157,38 +127,52 @@ def send_weekly_digests(now: datetime.datetime) -> int:
     local = timezone.localtime(now)
     if local.weekday() != settings.CRM_WEEKLY_DIGEST_WEEKDAY or local.hour < settings.CRM_DIGEST_HOUR:
         return 0
-    today = local.date()
-    done = Digest.objects.filter(user=OuterRef("pk"), kind=Digest.Kind.WEEKLY, day=today)
-    users = list(managers().exclude(Exists(done)).order_by("pk"))
+    return _send(managers(), Digest.Kind.WEEKLY, local.date(), now, _weekly_context)
+
+
+def _weekly_context(user, today: datetime.date) -> dict:
+    return {
+        **weekly_content(user, today),
+        "dashboard_url": settings.CRM_SITE_URL + reverse("sales:dashboard"),
+        "trend_url": settings.CRM_SITE_URL + reverse("automation:pipeline_trend"),
+        "unsubscribe_url": _unsubscribe_url(user, "weekly_digest"),
+    }
+
+
+# kind: (email key and template, what the log calls it)
+_MAILS = {Digest.Kind.DAILY: ("digest", "digest"), Digest.Kind.WEEKLY: ("weekly", "weekly digest")}
+
+
+def _send(users, kind: str, today: datetime.date, now: datetime.datetime, context_for) -> int:
+    """Send ``kind`` of digest to each of ``users`` who has not had today's, once each; a user whose
+    ``context_for`` is ``None`` has nothing to say (and is still claimed)."""
+    done = Digest.objects.filter(user=OuterRef("pk"), kind=kind, day=today)
+    users = list(users.exclude(Exists(done)).order_by("pk"))
     profiles = profiles_by_user(users)
     connection = get_connection()
+    template, label = _MAILS[kind]
     sent = 0
     for user in users:
-        if not _claim(user, Digest.Kind.WEEKLY, today, now):
+        if not _claim(user, kind, today, now):
             continue
         language = profiles[user.pk].email_language
         with translation.override(language):
-            context = {
-                **weekly_content(user, today),
-                "user": user,
-                "today": today,
-                "site": settings.CRM_SITE_URL,
-                "dashboard_url": settings.CRM_SITE_URL + reverse("sales:dashboard"),
-                "trend_url": settings.CRM_SITE_URL + reverse("automation:pipeline_trend"),
-                "unsubscribe_url": _unsubscribe_url(user, "weekly_digest"),
-            }
+            content = context_for(user, today)
+        if content is None:
+            continue
+        context = {**content, "user": user, "today": today, "site": settings.CRM_SITE_URL}
         email = build_email(
-            key=f"weekly-{user.pk}-{today.isoformat()}",
+            key=f"{template}-{user.pk}-{today.isoformat()}",
             to=user.email,
             language=language,
-            template="weekly",
+            template=template,
             context=context,
         )
         email.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
         try:
             connection.send_messages([email])
         except Exception:
-            log.exception("The weekly digest for user %s could not be sent", user.pk)
+            log.exception("The %s for user %s could not be sent", label, user.pk)
             continue
         sent += 1
     return sent

@@ -143,8 +143,10 @@ class Reminder(models.Model):
         return f"reminder-{self.pk}"
 
 
-class HeartbeatQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "HeartbeatQuerySet":
+class AdminOnlyQuerySet(models.QuerySet):
+    """The worker's own bookkeeping (heartbeats, daily runs): for admins only."""
+
+    def visible_to(self, user) -> "AdminOnlyQuerySet":
         return self if user.is_authenticated and is_admin(user) else self.none()
 
 
@@ -155,7 +157,7 @@ class Heartbeat(models.Model):
     beat_at = models.DateTimeField(_("last beat"))
     started_at = models.DateTimeField(_("started at"))
 
-    objects = HeartbeatQuerySet.as_manager()
+    objects = AdminOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-beat_at"]
@@ -235,11 +237,6 @@ class PipelineSnapshot(models.Model):
         return f"{self.day} {self.owner_id} {self.stage_id}"
 
 
-class DailyRunQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "DailyRunQuerySet":
-        return self if user.is_authenticated and is_admin(user) else self.none()
-
-
 class DailyRun(models.Model):
     """A once-a-day job done for a day (e.g. the pipeline snapshot); the row makes it run once."""
 
@@ -247,7 +244,7 @@ class DailyRun(models.Model):
     day = models.DateField(_("day"))
     done_at = models.DateTimeField(_("done at"))
 
-    objects = DailyRunQuerySet.as_manager()
+    objects = AdminOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-day", "job"]

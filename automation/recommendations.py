@@ -5,11 +5,11 @@ added (an import, a won deal) since the last build, at most every ``CRM_RECOMMEN
 import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from automation.models import DailyRun
+from automation.once import first_to
 from sales.models import RecommendationRow, SalesRecord
 from sales.recommend.store import rebuild
 
@@ -27,12 +27,11 @@ def rebuild_when_due(now: datetime.datetime) -> bool:
         pause = datetime.timedelta(minutes=settings.CRM_RECOMMEND_REBUILD_MINUTES)
         if built is None or newest_sale is None or newest_sale <= built or now - built < pause:
             return False
-    try:
-        with transaction.atomic():
-            if not nightly_done:
-                # The row makes the nightly build run once, whichever worker gets there first.
-                DailyRun.objects.create(job=JOB, day=day, done_at=now)
-            rebuild(today=day, now=now)
-    except IntegrityError:  # another worker took today's build at the same moment
-        return False
-    return True
+
+    def build() -> None:
+        if not nightly_done:
+            # The row makes the nightly build run once, whichever worker gets there first.
+            DailyRun.objects.create(job=JOB, day=day, done_at=now)
+        rebuild(today=day, now=now)
+
+    return first_to(build)  # False when another worker took today's build at the same moment

@@ -10,12 +10,13 @@ import datetime
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from automation.models import DailyRun, PipelineSnapshot
+from automation.once import first_to
 from sales.models import Deal, StageChange
 
 CENT = Decimal("0.01")
@@ -104,10 +105,9 @@ def daily_snapshot(now: datetime.datetime) -> bool:
     day = timezone.localdate(now)
     if DailyRun.objects.filter(job=JOB, day=day).exists():
         return False
-    try:
-        with transaction.atomic():
-            DailyRun.objects.create(job=JOB, day=day, done_at=now)
-            take_snapshot(day)
-    except IntegrityError:  # another worker made it at the same moment
-        return False
-    return True
+
+    def make() -> None:
+        DailyRun.objects.create(job=JOB, day=day, done_at=now)
+        take_snapshot(day)
+
+    return first_to(make)  # False when another worker made it at the same moment

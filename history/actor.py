@@ -1,7 +1,8 @@
 """Who is making the changes being saved: the signed-in user of a request, the user an import or
-a deal verb names, or nobody (a command-line import, the demo data).
+a deal verb names, or nobody (a command-line import, the demo data). Also the request being served,
+for the audit log's actor and client address (``accounts.events``).
 
-A context variable rather than an argument, so that ``save()`` deep inside a form, a serializer or
+Context variables rather than arguments, so that ``save()`` deep inside a form, a serializer or
 the admin knows who to record without every caller passing the user along.
 """
 
@@ -14,32 +15,44 @@ from django.http import HttpRequest
 # A function rather than the user: a request's user is only known once authentication has run,
 # which for the API is inside the view (token authentication), after the middleware began.
 _actor: ContextVar[Callable[[], object] | None] = ContextVar("history_actor", default=None)
+_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
 
 
 @contextmanager
-def acting_as(user) -> Iterator[None]:
-    """Record changes saved inside the block as made by ``user`` (``None``: by nobody)."""
-    token = _actor.set(lambda: user)
+def _set(var: ContextVar, value) -> Iterator[None]:
+    token = var.set(value)
     try:
         yield
     finally:
-        _actor.reset(token)
+        var.reset(token)
+
+
+def acting_as(user):
+    """Record changes saved inside the block as made by ``user`` (``None``: by nobody)."""
+    return _set(_actor, lambda: user)
 
 
 @contextmanager
 def acting_for(request: HttpRequest) -> Iterator[None]:
-    """Record changes saved inside the block as made by whoever ``request`` turns out to be from."""
-    token = _actor.set(lambda: getattr(request, "user", None))
-    try:
+    """Record changes saved inside the block as made by whoever ``request`` turns out to be from,
+    and let the audit log know the request it is serving."""
+    with _set(_request, request), _set(_actor, lambda: getattr(request, "user", None)):
         yield
-    finally:
-        _actor.reset(token)
+
+
+def signed_in(user):
+    """``user`` if it is a signed-in user, else ``None``."""
+    if user is None or not user.is_authenticated:
+        return None
+    return user
+
+
+def current_request() -> HttpRequest | None:
+    """The request being served, or ``None`` (a command, a worker)."""
+    return _request.get()
 
 
 def current_actor():
     """The signed-in user changes are now made by, or ``None``."""
     source = _actor.get()
-    user = source() if source is not None else None
-    if user is None or not user.is_authenticated:
-        return None
-    return user
+    return signed_in(source() if source is not None else None)

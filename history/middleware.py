@@ -6,7 +6,8 @@ from history.actor import acting_for
 
 
 class ActorMiddleware:
-    """Changes saved while serving a request (pages, board, API, admin) are recorded as the user's.
+    """Changes saved while serving a request (pages, board, API, admin) are recorded as the user's,
+    and audit events recorded meanwhile name its user and client address.
 
     Goes after the authentication middleware; the user is read only when a change is saved, so a
     page that only reads costs no query and an API token is honoured.

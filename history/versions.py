@@ -56,17 +56,39 @@ class Versioned(models.Model):
                 raise
 
 
-class VersionedFormMixin(forms.Form):
+def _version_field() -> forms.IntegerField:
+    return forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 2, required=False)
+
+
+class _OpenedAtVersion:
+    """Mix into a model form that declares ``version_field`` (``_version_field()``): the field holds
+    the version of the row the form was opened on, and the row is saved as that version, so a save
+    over a newer one is refused (``StaleVersion``)."""
+
+    version_field = "version"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields[self.version_field].initial = self.instance.version
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        seen = self.cleaned_data.get(self.version_field)
+        if seen and self.instance.pk is not None:
+            self.instance.version = seen
+
+
+class VersionedFormMixin(_OpenedAtVersion, forms.Form):
     """A model form that sends back the version of the row it was opened on, and a signed copy of
     the values it showed, so a stale save can tell the user's edits from the other person's."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 2, required=False)
+    version = _version_field()
     original = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
-            self.fields["version"].initial = self.instance.version
             self.fields["original"].initial = signing.dumps(self._texts(self.instance), salt=_SALT)
 
     def _stored_names(self) -> list[str]:
@@ -75,12 +97,6 @@ class VersionedFormMixin(forms.Form):
 
     def _texts(self, obj: models.Model) -> dict[str, str]:
         return {n: _text(obj, n, getattr(obj, obj._meta.get_field(n).attname)) for n in self._stored_names()}
-
-    def _post_clean(self) -> None:
-        super()._post_clean()
-        seen = self.cleaned_data.get("version")
-        if seen and self.instance.pk is not None:
-            self.instance.version = seen
 
     def stale(self, current: models.Model) -> list[tuple[str, str, str]]:
         """Point the form at the row as it now is: fields the user edited keep what they typed,
@@ -153,18 +169,12 @@ def _shown(obj: models.Model, name: str) -> str:
     return _shown_value(getattr(obj, name))
 
 
-class VersionedAdminForm(forms.ModelForm):
+class VersionedAdminForm(_OpenedAtVersion, forms.ModelForm):
     """The admin's change form for a versioned model: a save over someone else's newer change is
     refused with a message naming what they changed, and what the admin typed stays in the form."""
 
-    seen_version = forms.IntegerField(
-        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 2
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            self.fields["seen_version"].initial = self.instance.version
+    version_field = "seen_version"
+    seen_version = _version_field()
 
     def clean(self) -> dict:
         data = super().clean()
@@ -189,9 +199,3 @@ class VersionedAdminForm(forms.ModelForm):
                     }
                 raise forms.ValidationError(message, code="stale")
         return data
-
-    def _post_clean(self) -> None:
-        super()._post_clean()
-        seen = self.cleaned_data.get("seen_version")
-        if seen and self.instance.pk is not None:
-            self.instance.version = seen

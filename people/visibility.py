@@ -57,6 +57,16 @@ def owner_filter(user, path: str = "owner") -> Q:
     return Q(**{f"{path}__in": owners})
 
 
+def sees_records_of(user, owner_id) -> bool:
+    """Whether ``user`` may see what the user ``owner_id`` owns: ``owner_filter`` as a yes or no, with
+    no query for an admin or the owner."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if is_admin(user) or owner_id == user.pk:
+        return True
+    return visible_owners(user).filter(pk=owner_id).exists()
+
+
 def visible_people(user, *, include_inactive: bool = False):
     """The users whose records ``user`` may see, by name: the choices of owner filters and fields.
 

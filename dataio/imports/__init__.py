@@ -5,7 +5,6 @@ transaction or nothing at all; the report names every bad row by number, column 
 """
 
 import getpass
-
 from contextlib import nullcontext
 
 from django.db import IntegrityError, transaction
@@ -25,8 +24,8 @@ from dataio.imports.records import ActivityImporter, SalesRecordImporter
 from dataio.imports.report import ImportReport, Problem
 from dataio.imports.stage_history import StageHistoryImporter
 from history.actor import acting_as
-from sales import rollups
 from history.versions import StaleVersion
+from sales import rollups
 
 
 def _os_user() -> str:

@@ -67,18 +67,29 @@ def document_error_answers(result: dict, generator, request, public) -> dict:
     return result
 
 
-class DecimalFieldExtension(OpenApiSerializerFieldExtension):
-    """Money and percentages as the API reads them: at least one digit, no sign when the field
-    refuses negatives, and at most 100 for a percentage capped there."""
+class _RequestTextExtension(OpenApiSerializerFieldExtension):
+    """A field's schema as drf-spectacular makes it, narrowed by ``narrow`` where the field is text
+    the client sends. Matches nothing itself (no ``target_class``)."""
 
-    target_class = "rest_framework.fields.DecimalField"
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        field = self.target
-        if direction != "request" or field.read_only or schema.get("type") != "string":
+        if direction != "request" or self.target.read_only or schema.get("type") != "string":
             return schema
+        return self.narrow(schema, self.target)
+
+    def narrow(self, schema: dict, field) -> dict:
+        raise NotImplementedError
+
+
+class DecimalFieldExtension(_RequestTextExtension):
+    """Money and percentages as the API reads them: at least one digit, no sign when the field
+    refuses negatives, and at most 100 for a percentage capped there."""
+
+    target_class = "rest_framework.fields.DecimalField"
+
+    def narrow(self, schema: dict, field) -> dict:
         if field.max_whole_digits is None:
             return schema
         whole, places = field.max_whole_digits, field.decimal_places
@@ -92,18 +103,13 @@ class DecimalFieldExtension(OpenApiSerializerFieldExtension):
         return schema
 
 
-class CharFieldExtension(OpenApiSerializerFieldExtension):
+class CharFieldExtension(_RequestTextExtension):
     """Text the API accepts: never a NUL character, and not only spaces where it may not be blank
     (surrounding spaces are trimmed before that is checked)."""
 
     target_class = "rest_framework.fields.CharField"
-    match_subclasses = True
 
-    def map_serializer_field(self, auto_schema, direction):
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        field = self.target
-        if direction != "request" or field.read_only or schema.get("type") != "string":
-            return schema
+    def narrow(self, schema: dict, field) -> dict:
         if {"format", "pattern", "enum"} & set(schema):
             return schema
         if field.allow_blank or not field.trim_whitespace:

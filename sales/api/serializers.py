@@ -1,6 +1,7 @@
 """Serializers of the API. Related records are accepted only if the requesting user can see them."""
 
 import copy
+import functools
 import re
 
 from django.contrib.auth import get_user_model
@@ -588,19 +589,14 @@ class SalesPlanSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class StaleCustomerSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    # Absent when the conflict is a unique value taken meanwhile rather than a newer version.
-    current = CustomerSerializer(required=False)
-
-
-class StaleContactSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    # Absent when the conflict is a unique value taken meanwhile rather than a newer version.
-    current = ContactSerializer(required=False)
-
-
-class StaleActivitySerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    # Absent when the conflict is a unique value taken meanwhile rather than a newer version.
-    current = ActivitySerializer(required=False)
+@functools.cache
+def stale_serializer(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The body of a 409 to an edit of a versioned record: why, and the record as it now is."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    fields = {
+        "__module__": __name__,
+        "detail": serializers.CharField(),
+        # Absent when the conflict is a unique value taken meanwhile rather than a newer version.
+        "current": serializer_class(required=False),
+    }
+    return type(f"Stale{name}Serializer", (serializers.Serializer,), fields)

@@ -116,17 +116,19 @@ class VersionedUpdates:
             return Response(body, status=status.HTTP_409_CONFLICT)
 
 
-def _versioned_schema(serializer, stale_serializer) -> dict:
+def _versioned(cls):
+    """Document the 409 that ``VersionedUpdates`` answers a stale edit of ``cls``'s records with."""
+    stale = serializers.stale_serializer(cls.serializer_class)
     responses = {
-        409: OpenApiResponse(stale_serializer, description="The record changed since `version`."),
+        200: cls.serializer_class,
+        409: OpenApiResponse(stale, description="The record changed since `version`."),
     }
-    return {
-        "update": extend_schema(responses={200: serializer, **responses}),
-        "partial_update": extend_schema(responses={200: serializer, **responses}),
-    }
+    return extend_schema_view(
+        update=extend_schema(responses=responses), partial_update=extend_schema(responses=responses)
+    )(cls)
 
 
-@extend_schema_view(**_versioned_schema(serializers.CustomerSerializer, serializers.StaleCustomerSerializer))
+@_versioned
 class CustomerViewSet(VersionedUpdates, VisibleModelViewSet):
     model = Customer
     related = ("owner",)
@@ -134,7 +136,7 @@ class CustomerViewSet(VersionedUpdates, VisibleModelViewSet):
     filterset_class = CustomerFilterSet
 
 
-@extend_schema_view(**_versioned_schema(serializers.ContactSerializer, serializers.StaleContactSerializer))
+@_versioned
 class ContactViewSet(VersionedUpdates, VisibleModelViewSet):
     model = Contact
     related = ("customer",)
@@ -142,7 +144,7 @@ class ContactViewSet(VersionedUpdates, VisibleModelViewSet):
     filterset_class = ContactFilterSet
 
 
-@extend_schema_view(**_versioned_schema(serializers.ActivitySerializer, serializers.StaleActivitySerializer))
+@_versioned
 class ActivityViewSet(VersionedUpdates, VisibleModelViewSet):
     model = Activity
     related = ("owner",)

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from history.actor import acting_as
+from history.ledger import AppendOnly
 from history.models import Tracked, record_update
-from people.models import Team
-from people.visibility import is_admin, owner_filter
+from people.visibility import owner_filter, sees_records_of
 from sales import rollups
 from sales.models.catalog import LostReason, Product, Stage
 from sales.models.records import SalesRecord
@@ -295,12 +295,9 @@ class Deal(Tracked):
         return self.record_stage_change(from_stage=self.stage, by=by, at=at)
 
     def may_reopen(self, user) -> bool:
-        """The deal's owner, the managers of a team the owner is in, and admins may reopen it."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return False
-        if is_admin(user) or self.owner_id == user.pk:
-            return True
-        return Team.objects.managed_by(user).filter(members=self.owner_id).exists()
+        """Whoever may see the deal may reopen it: its owner, the managers of a team the owner is in,
+        and admins."""
+        return sees_records_of(user, self.owner_id)
 
     @transaction.atomic
     @rolled_up
@@ -384,7 +381,7 @@ class StageChangeQuerySet(models.QuerySet):
         return self.filter(owner_filter(user, "deal__owner"))
 
 
-class StageChange(models.Model):
+class StageChange(AppendOnly, models.Model):
     """One move of a deal between stages (or its loss); rows are only ever added."""
 
     deal = models.ForeignKey(
@@ -429,16 +426,16 @@ class StageChange(models.Model):
         start = self.from_stage.display_name if self.from_stage_id else _("new deal")
         return f"{self.deal.title}: {start} → {self.to_stage.display_name} ({self.get_status_display()})"
 
+    # The table is a ledger: funnels and time-in-stage depend on rows never being rewritten.
+    refusal = DealError
+    edit_refused = _("Stage changes cannot be edited.")
+    delete_refused = _("Stage changes cannot be deleted.")
+
     def save(self, *args, **kwargs) -> None:
-        # The table is a ledger: funnels and time-in-stage depend on rows never being rewritten.
-        if not self._state.adding:
-            raise DealError(_("Stage changes cannot be edited."))
+        # A new row ends the deal's last stay: its length is stored, and the rollups take it in.
         with transaction.atomic(savepoint=False), rollups.bracket(rollups.Touch(deals={self.deal_id})):
             super().save(*args, **kwargs)
             rollups.fill_stays([self.deal_id])
-
-    def delete(self, *args, **kwargs):
-        raise DealError(_("Stage changes cannot be deleted."))
 
     @classmethod
     def for_deal(cls, deal: Deal, *, from_stage_id: int | None, by, at: datetime.datetime) -> "StageChange":

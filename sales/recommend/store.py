@@ -70,6 +70,19 @@ def rebuild(*, today: datetime.date, now: datetime.datetime) -> BuildSummary:
     pids, cids = data.product_ids, data.customer_ids
     matrix = purchase_matrix(data.rows, len(cids), len(pids))
     near = item_neighbours(matrix)
+    rows = _model_rows(data, matrix, near, now)
+    suggestions = _suggestions(matrix, near, cids, pids, now)
+    with transaction.atomic():
+        RecommendationRow.objects.all().delete()
+        CustomerSuggestion.objects.all().delete()
+        RecommendationRow.objects.bulk_create(rows, batch_size=BATCH)
+        CustomerSuggestion.objects.bulk_create(suggestions, batch_size=BATCH)
+    return BuildSummary(len(cids), len(pids), len(rows), len(suggestions), time.perf_counter() - started)
+
+
+def _model_rows(data, matrix, near, now: datetime.datetime) -> list[RecommendationRow]:
+    """The stored lists: each product's neighbours, each group's favourites, and everyone's."""
+    pids = data.product_ids
     rows = [
         RecommendationRow(
             kind=Kind.PRODUCT,
@@ -103,6 +116,11 @@ def rebuild(*, today: datetime.date, now: datetime.datetime) -> BuildSummary:
             built_at=now,
         )
     )
+    return rows
+
+
+def _suggestions(matrix, near, cids, pids, now: datetime.datetime) -> list[CustomerSuggestion]:
+    """Each customer's strongest suggestion, with the product it is bought with."""
     best, score, anchor = strongest(matrix, near)
     suggestions = []
     for c in np.flatnonzero(best >= 0).tolist():
@@ -117,12 +135,7 @@ def rebuild(*, today: datetime.date, now: datetime.datetime) -> BuildSummary:
                 built_at=now,
             )
         )
-    with transaction.atomic():
-        RecommendationRow.objects.all().delete()
-        CustomerSuggestion.objects.all().delete()
-        RecommendationRow.objects.bulk_create(rows, batch_size=BATCH)
-        CustomerSuggestion.objects.bulk_create(suggestions, batch_size=BATCH)
-    return BuildSummary(len(cids), len(pids), len(rows), len(suggestions), time.perf_counter() - started)
+    return suggestions
 
 
 @dataclass(frozen=True)

@@ -133,37 +133,24 @@ def _erase(request: HttpRequest, subject: Subject, pk: int) -> HttpResponse:
     return redirect(name, pk=back_pk)
 
 
-@login_required
-@require_safe
-def customer_privacy(request: HttpRequest, pk: int) -> HttpResponse:
-    return _show(request, CUSTOMER, pk)
+def _views(subject: Subject):
+    """The page, the download and the erasure of ``subject``'s personal data, as views."""
+
+    def page(request: HttpRequest, pk: int) -> HttpResponse:
+        return _show(request, subject, pk)
+
+    def export(request: HttpRequest, pk: int) -> HttpResponse:
+        return _export(request, subject, pk)
+
+    def erase(request: HttpRequest, pk: int) -> HttpResponse:
+        return _erase(request, subject, pk)
+
+    return (
+        login_required(require_safe(page)),
+        login_required(require_safe(export)),
+        login_required(require_POST(erase)),
+    )
 
 
-@login_required
-@require_safe
-def customer_privacy_export(request: HttpRequest, pk: int) -> HttpResponse:
-    return _export(request, CUSTOMER, pk)
-
-
-@login_required
-@require_POST
-def customer_erase(request: HttpRequest, pk: int) -> HttpResponse:
-    return _erase(request, CUSTOMER, pk)
-
-
-@login_required
-@require_safe
-def contact_privacy(request: HttpRequest, pk: int) -> HttpResponse:
-    return _show(request, CONTACT, pk)
-
-
-@login_required
-@require_safe
-def contact_privacy_export(request: HttpRequest, pk: int) -> HttpResponse:
-    return _export(request, CONTACT, pk)
-
-
-@login_required
-@require_POST
-def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
-    return _erase(request, CONTACT, pk)
+customer_privacy, customer_privacy_export, customer_erase = _views(CUSTOMER)
+contact_privacy, contact_privacy_export, contact_erase = _views(CONTACT)

@@ -40,7 +40,13 @@ def people(db):
 def test_a_rep_takes_a_deal_from_a_new_customer_to_a_win(live_server, new_page, people):
     page = new_page()
     sign_in(page, "alice")
+    deal = _new_customer_and_deal(page, people)
+    _drag_from_lead_to_understand(page, deal, people)
+    _log_a_call_and_win(page, deal, people)
+    _who_finds_it(new_page, deal.pk)
 
+
+def _new_customer_and_deal(page, people) -> Deal:
     # A new customer, through the form.
     page.goto("/customers/new/")
     page.fill("#id_name", "Harbor Lights Ltd")
@@ -62,7 +68,11 @@ def test_a_rep_takes_a_deal_from_a_new_customer_to_a_win(live_server, new_page, 
     deal_id = int(re.search(r"/deals/(\d+)/$", page.url).group(1))
     deal = Deal.objects.get(pk=deal_id)
     assert (deal.owner, deal.customer.name, deal.stage.key) == (people["rep"], "Harbor Lights Ltd", "lead")
+    return deal
 
+
+def _drag_from_lead_to_understand(page, deal, people) -> None:
+    deal_id = deal.pk
     # On the board: drag the card from lead to understand; the move is recorded and headers follow.
     page.goto("/pipeline/")
     card = page.locator(f"#board-cards-lead #deal-card-{deal_id}")
@@ -80,6 +90,9 @@ def test_a_rep_takes_a_deal_from_a_new_customer_to_a_win(live_server, new_page, 
     move = StageChange.objects.filter(deal=deal).latest("changed_at", "pk")
     assert (move.from_stage.key, move.to_stage.key, move.changed_by) == ("lead", "understand", people["rep"])
 
+
+def _log_a_call_and_win(page, deal, people) -> None:
+    deal_id = deal.pk
     # The deal page: log a call, then mark the deal won.
     page.locator(f"#deal-card-{deal_id} .board-card-title").click()
     page.wait_for_url(f"**/deals/{deal_id}/")
@@ -99,6 +112,8 @@ def test_a_rep_takes_a_deal_from_a_new_customer_to_a_win(live_server, new_page, 
     record = SalesRecord.objects.get(deal=deal)
     assert (record.amount, record.owner, record.customer) == (deal.amount, people["rep"], deal.customer)
 
+
+def _who_finds_it(new_page, deal_id: int) -> None:
     # Another team's rep gets a 404 on the deal's page.
     stranger = new_page()
     sign_in(stranger, "bob")

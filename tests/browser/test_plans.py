@@ -25,6 +25,40 @@ def url(window: Window) -> str:
     return f"/plans/?period=month&year={window.year}&quarter={window.quarter}&level=rep"
 
 
+def fill_cell(page, selector: str, revenue: str, activities: str) -> None:
+    """Type a plan into the opened cell ``selector`` and send it with Enter."""
+    # The opened form takes the focus (htmx settles autofocus a moment after the swap);
+    # typing before that could land in the wrong field.
+    sync_api.expect(page.locator(f"{selector} input[name=revenue_quota]")).to_be_focused()
+    page.locator(f"{selector} input[name=revenue_quota]").fill(revenue)
+    page.locator(f"{selector} input[name=activities_quota]").fill(activities)
+    page.locator(f"{selector} input[name=target_ratio]").fill("0.5")
+    page.locator(f"{selector} input[name=activity_ratio]").fill("0.6")
+    page.locator(f"{selector} input[name=activity_ratio]").press("Enter")
+
+
+def escape_then_a_refusal(page, cell: str) -> None:
+    """In the empty ``cell``: Escape closes the form unsaved; a negative quota is refused."""
+    # Escape closes a form without saving.
+    first = page.locator(cell)
+    first.locator("button").click()
+    opened = page.locator(f"{cell} input[name=revenue_quota]")
+    sync_api.expect(opened).to_be_focused()
+    opened.fill("1")
+    page.keyboard.press("Escape")
+    page.locator(f"{cell} .plan-cell-button").wait_for()
+    assert not SalesPlan.objects.filter(scope="rep").exclude(external_id__startswith="demo").exists()
+
+    # A negative quota is refused with its message, and the typed values stay.
+    first.locator("button").click()
+    fill_cell(page, cell, "-10", "30")
+    error = page.locator(f"{cell} .invalid-feedback")
+    error.wait_for()
+    assert "cannot be negative" in error.inner_text()
+    kept = page.locator(f"{cell} input[name=activities_quota]")
+    assert kept.input_value() == "30"
+
+
 def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(live_server, page):
     call_command("seed_demo", customers=10, deals=30, verbosity=0, reset=True)
     User = get_user_model()
@@ -40,30 +74,7 @@ def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(liv
     page.goto(url(following))
     assert "No plans for" in page.locator("#plan-grid").inner_text()
 
-    # Escape closes a form without saving.
-    first = page.locator(cell_id(reps[0], following.periods[0]))
-    first.locator("button").click()
-    opened = page.locator(f"{cell_id(reps[0], following.periods[0])} input[name=revenue_quota]")
-    sync_api.expect(opened).to_be_focused()
-    opened.fill("1")
-    page.keyboard.press("Escape")
-    page.locator(f"{cell_id(reps[0], following.periods[0])} .plan-cell-button").wait_for()
-    assert not SalesPlan.objects.filter(scope="rep").exclude(external_id__startswith="demo").exists()
-
-    # A negative quota is refused with its message, and the typed values stay.
-    first.locator("button").click()
-    form = page.locator(f"{cell_id(reps[0], following.periods[0])} form")
-    sync_api.expect(form.locator("input[name=revenue_quota]")).to_be_focused()
-    form.locator("input[name=revenue_quota]").fill("-10")
-    form.locator("input[name=activities_quota]").fill("30")
-    form.locator("input[name=target_ratio]").fill("0.5")
-    form.locator("input[name=activity_ratio]").fill("0.6")
-    form.locator("input[name=activity_ratio]").press("Enter")
-    error = page.locator(f"{cell_id(reps[0], following.periods[0])} .invalid-feedback")
-    error.wait_for()
-    assert "cannot be negative" in error.inner_text()
-    kept = page.locator(f"{cell_id(reps[0], following.periods[0])} input[name=activities_quota]")
-    assert kept.input_value() == "30"
+    escape_then_a_refusal(page, cell_id(reps[0], following.periods[0]))
 
     # Every month of next quarter for both reps, typed and saved with Enter.
     for r, rep in enumerate(reps):
@@ -71,15 +82,8 @@ def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(liv
             selector = cell_id(rep, period)
             if page.locator(f"{selector} form").count() == 0:
                 page.locator(f"{selector} button").click()
-            # The opened form takes the focus (htmx settles autofocus a moment after the swap);
-            # typing before that could land in the wrong field.
-            sync_api.expect(page.locator(f"{selector} input[name=revenue_quota]")).to_be_focused()
             quota = str(10000 + 1000 * r + 100 * m)
-            page.locator(f"{selector} input[name=revenue_quota]").fill(quota)
-            page.locator(f"{selector} input[name=activities_quota]").fill(str(20 + m))
-            page.locator(f"{selector} input[name=target_ratio]").fill("0.5")
-            page.locator(f"{selector} input[name=activity_ratio]").fill("0.6")
-            page.locator(f"{selector} input[name=activity_ratio]").press("Enter")
+            fill_cell(page, selector, quota, str(20 + m))
             page.locator(f"{selector}[data-planned] [data-revenue]").wait_for()
             shown = page.locator(f"{selector} [data-revenue]").inner_text()
             assert shown == f"${int(quota):,}.00"
@@ -106,6 +110,15 @@ def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(liv
 
     # The dashboard (the manager's team, whose own plan covers only this quarter) adds the reps'
     # monthly plans up: a month, the quarter, a pro-rated ten days, and the year.
+    for start, end, expected, note in dashboard_views(this_quarter, following, after):
+        page.goto(f"/dashboard/?period=custom&start={start}&end={end}")
+        badge = page.locator("[data-testid=plan-quota]").inner_text()
+        assert f"{expected.quantize(Decimal('0.01')):,.2f}" in badge, (start, end, badge)
+        assert note in badge
+
+
+def dashboard_views(this_quarter: Window, following: Window, after: Window) -> list[tuple]:
+    """(start, end, the quota the dashboard shows, a word of its badge) for the plans typed above."""
     typed = {}  # month start -> the two reps' quotas that month, as typed above
     for window in (following, after):
         for m, period in enumerate(window.periods):
@@ -127,11 +140,7 @@ def test_the_demo_manager_sets_next_quarters_targets_and_copies_them_forward(liv
         (first_start, first_start.replace(day=10), ten_days, "2 pro-rated"),
         (datetime.date(year, 1, 1), datetime.date(year, 12, 31), in_year, "monthly plans"),
     ]
-    for start, end, expected, note in views:
-        page.goto(f"/dashboard/?period=custom&start={start}&end={end}")
-        badge = page.locator("[data-testid=plan-quota]").inner_text()
-        assert f"{expected.quantize(Decimal('0.01')):,.2f}" in badge, (start, end, badge)
-        assert note in badge
+    return views
 
 
 def test_the_plans_page_fits_a_phone_and_scrolls_inside_the_grid(live_server, new_page):

@@ -134,10 +134,18 @@ class Bad:
     column: str = ""
 
 
+UNREADABLE = "not a readable XLSX"
+
+
 def _corpus(zip_bomb: bytes) -> dict[str, Bad]:
     good_xlsx = _xlsx([["Deal", "Company"], ["A", "B"]])
+    return {**_unreadable_files(good_xlsx), **_oversized_files(good_xlsx, zip_bomb)}
+
+
+def _unreadable_files(good_xlsx: bytes) -> dict[str, Bad]:
+    """Files that are empty, not what they say they are, or not in their encoding."""
     junk = random.Random(1).randbytes(4096)
-    unreadable = "not a readable XLSX"
+    unreadable = UNREADABLE
     return {
         "empty": Bad("deals.csv", b"", "empty"),
         "header only": Bad("deals.csv", b"Deal,Company\r\n"),
@@ -163,6 +171,13 @@ def _corpus(zip_bomb: bytes) -> dict[str, Bad]:
             "Company",
         ),
         "NUL bytes": Bad("deals.csv", b"Deal,Company\r\nA,B\x00C\r\n", "NUL character", 2, "Company"),
+    }
+
+
+def _oversized_files(good_xlsx: bytes, zip_bomb: bytes) -> dict[str, Bad]:
+    """Files past a limit: too many rows, columns or characters, or too large unpacked."""
+    unreadable = UNREADABLE
+    return {
         "100,000 columns": Bad(
             "deals.csv",
             (",".join(f"c{i}" for i in range(100_000)) + "\r\n1,2\r\n").encode(),

@@ -83,6 +83,21 @@ def book(rep, team, admin_user):
     """The customer's data entered through every door: import, pages, API, admin and an export."""
     customer = import_customer(admin_user, rep)
     assert customer.owner == rep
+    rep_page = _entered_by_the_rep(customer, rep)
+    _edited_by_the_admin(customer, rep, admin_user)
+    b"".join(rep_page.get("/customers/export/", {"q": NAME}).streaming_content)
+
+    # Someone else's customer, whose figures and text must not move.
+    other = CustomerFactory(owner=rep, name="Unrelated Holdings", notes="Knows Quorvanth? No.")
+    DealFactory(owner=rep, customer=other, amount=Decimal("500.00"), title="Unrelated deal")
+    SalesRecordFactory(owner=rep, customer=other, amount=Decimal("300.00"), note="Unrelated sale")
+    customer.refresh_from_db()
+    assert ChangeLog.objects.for_object(customer).count() >= 4
+    return customer
+
+
+def _entered_by_the_rep(customer, rep):
+    """The rep's pages and API add to the customer; returns the rep's page client."""
     rep_page, rep_api = browser(rep), api(rep)
     # The page renames them and adds the address and notes; the API changes the email and phone.
     response = rep_page.post(
@@ -124,7 +139,11 @@ def book(rep, team, admin_user):
         format="json",
     )
     assert record.status_code == 201, record.json()
-    # The admin edits them in Django admin (its log keeps the name), and someone exports a search.
+    return rep_page
+
+
+def _edited_by_the_admin(customer, rep, admin_user) -> None:
+    """The admin edits them in Django admin (its log keeps the name)."""
     admin_page = browser(admin_user)
     change = reverse("admin:customers_customer_change", args=[customer.pk])
     form = admin_page.get(change).context["adminform"].form
@@ -138,15 +157,6 @@ def book(rep, team, admin_user):
         }
     )
     assert admin_page.post(change, data).status_code == 302
-    b"".join(rep_page.get("/customers/export/", {"q": NAME}).streaming_content)
-
-    # Someone else's customer, whose figures and text must not move.
-    other = CustomerFactory(owner=rep, name="Unrelated Holdings", notes="Knows Quorvanth? No.")
-    DealFactory(owner=rep, customer=other, amount=Decimal("500.00"), title="Unrelated deal")
-    SalesRecordFactory(owner=rep, customer=other, amount=Decimal("300.00"), note="Unrelated sale")
-    customer.refresh_from_db()
-    assert ChangeLog.objects.for_object(customer).count() >= 4
-    return customer
 
 
 def figures():

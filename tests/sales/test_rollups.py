@@ -25,13 +25,13 @@ from sales.metrics import (
     activities_by_owner,
     deals_by_owner,
     lost_by_reason,
+    rolled,
     sales_actuals,
     sales_cycle,
     stage_flow,
     visible_sources,
     won_trend,
 )
-from sales.metrics import rolled
 from sales.models import Activity, Deal, LostReason, Rollup, SalesRecord, Stage
 from tests.factories import AdminFactory, CustomerFactory, ProductFactory, RepFactory
 
