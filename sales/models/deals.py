@@ -433,6 +433,8 @@ class StageChange(AppendOnly, models.Model):
 
     def save(self, *args, **kwargs) -> None:
         # A new row ends the deal's last stay: its length is stored, and the rollups take it in.
+        if not self._state.adding:
+            raise self.refusal(self.edit_refused)
         with transaction.atomic(savepoint=False), rollups.bracket(rollups.Touch(deals={self.deal_id})):
             super().save(*args, **kwargs)
             rollups.fill_stays([self.deal_id])
