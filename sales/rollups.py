@@ -215,21 +215,6 @@ def _querysets(touch: Touch, using: str):
     return deals, changes, records, activities
 
 
-def _pin(touch: Touch, using: str) -> Touch:
-    """``touch`` with the records and activities it reaches through deals and customers named by
-    id, so the same rows are read after the write even if one of them moved elsewhere."""
-    if not (touch.families or touch.customers):
-        return touch
-    _deals, _changes, records, activities = _querysets(touch, using)
-    return Touch(
-        deals=set(touch.deals),
-        families=set(touch.families),
-        customers=set(touch.customers),
-        records=set(touch.records) | set(records.values_list("pk", flat=True)),
-        activities=set(touch.activities) | set(activities.values_list("pk", flat=True)),
-    )
-
-
 def facts_of(touch: Touch, using: str) -> dict[tuple, list[int]]:
     """The facts of ``touch``'s rows as they are now: {(kind, day, key, ...): [n, cents, micros]}."""
     totals: dict[tuple, list[int]] = {}
@@ -243,13 +228,13 @@ def facts_of(touch: Touch, using: str) -> dict[tuple, list[int]]:
         parts += record_facts(records)
     if touch.activities or touch.families or touch.customers:
         parts += activity_facts(activities)
-    for qs in parts:
-        for row in qs:
-            k = tuple(row[f"f_{c}"] for c in KEY_COLUMNS)
-            k = (k[0], _as_date(k[1]), _as_int(k[2]), *k[3:])
-            total = totals.setdefault(k, [0, 0, 0])
-            for i, m in enumerate(MEASURES):
-                total[i] += int(row[f"f_{m}"] or 0)
+    # One query: the grouped parts have the same columns, so they go as one UNION ALL.
+    for row in parts[0].union(*parts[1:], all=True):
+        k = tuple(row[f"f_{c}"] for c in KEY_COLUMNS)
+        k = (k[0], _as_date(k[1]), _as_int(k[2]), *k[3:])
+        total = totals.setdefault(k, [0, 0, 0])
+        for i, m in enumerate(MEASURES):
+            total[i] += int(row[f"f_{m}"] or 0)
     return totals
 
 
@@ -317,7 +302,15 @@ def difference(after: dict, before: dict) -> dict:
 _active = threading.local()
 
 
-def _stack() -> list[Touch]:
+@dataclass
+class Open:
+    """A bracket being run: what it reads after the body, and what it read before it."""
+
+    touch: Touch
+    before: dict
+
+
+def _stack() -> list[Open]:
     if not hasattr(_active, "stack"):
         _active.stack = []
     return _active.stack
@@ -340,7 +333,7 @@ def suspended():
 
 def covered(touch: Touch) -> bool:
     """True when the rollups need nothing for ``touch`` now: suspended, or an open bracket covers it."""
-    return suspended_flag() or not touch or any(outer.covers(touch) for outer in _stack())
+    return suspended_flag() or not touch or any(outer.touch.covers(touch) for outer in _stack())
 
 
 @contextmanager
@@ -350,17 +343,14 @@ def bracket(touch: Touch, using: str = "default"):
         yield
         return
     with transaction.atomic(using=using, savepoint=False):
-        pinned = _pin(touch, using)
-        before = facts_of(pinned, using)
-        _stack().append(pinned)
+        current = Open(touch=Touch(**{k: set(v) for k, v in vars(touch).items()}), before={})
+        current.before = facts_of(current.touch, using)
+        _stack().append(current)
         try:
             yield
         finally:
             _stack().pop()
-        after = _pin(touch, using)
-        after.records |= pinned.records
-        after.activities |= pinned.activities
-        add(difference(facts_of(after, using), before), using)
+        add(difference(facts_of(current.touch, using), current.before), using)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,16 +384,35 @@ def _unchanged(instance) -> bool:
     return all(n in stored for n in names) and all(stored[n] == getattr(instance, n) for n in names)
 
 
-def _parent_covered(instance) -> bool:
-    """A record or activity whose deal (before and after this save) or customer an open bracket
-    covers with all its family."""
+def _adopted(instance, using: str) -> bool:
+    """Whether an open bracket takes in this save of a sales record or activity: one whose deals'
+    families or customers hold the row's deal or customer, before or after the save. The bracket
+    then reads the row by id after its body too, and if it did not read it before, it reads it now."""
     stored = getattr(instance, "_history_before", {})
-    deals = {instance.deal_id, stored.get("deal_id", instance.deal_id)} - {None}
-    customers = {instance.customer_id, stored.get("customer_id", instance.customer_id)} - {None}
-    return any(
-        (deals and deals <= outer.families) or (customers and customers <= outer.customers)
-        for outer in _stack()
+    old_deal, old_customer = (
+        stored.get("deal_id", instance.deal_id),
+        stored.get("customer_id", instance.customer_id),
     )
+    for outer in _stack():
+        families, customers = outer.touch.families, outer.touch.customers
+        if not ({instance.deal_id, old_deal} & families or {instance.customer_id, old_customer} & customers):
+            continue
+        ids = outer.touch.records if instance._meta.model_name == "salesrecord" else outer.touch.activities
+        adding = instance._state.adding or instance.pk is None
+        if (
+            not adding
+            and instance.pk not in ids
+            and old_deal not in families
+            and old_customer not in customers
+        ):
+            for k, measures in facts_of(_touch_of(instance), using).items():
+                total = outer.before.setdefault(k, [0, 0, 0])
+                for i, value in enumerate(measures):
+                    total[i] += value
+        if not adding:
+            ids.add(instance.pk)
+        return True
+    return False
 
 
 def _before(instance, using: str, *, deleting: bool = False) -> None:
@@ -414,18 +423,17 @@ def _before(instance, using: str, *, deleting: bool = False) -> None:
     adding = instance._state.adding or instance.pk is None
     if suspended_flag() or (adding and name == "customer"):
         return
-    if name in ("salesrecord", "activity") and _parent_covered(instance):
+    if name in ("salesrecord", "activity") and _adopted(instance, using):
         return
     if adding:
-        instance._rollup_before = (Touch(), {})
+        instance._rollup_before = {}
         return
     if not deleting and _unchanged(instance):
         return
     touch = _touch_of(instance, deleting=deleting)
     if covered(touch):
         return
-    pinned = _pin(touch, using)
-    instance._rollup_before = (pinned, facts_of(pinned, using))
+    instance._rollup_before = facts_of(touch, using)
 
 
 def _after(instance, using: str, *, deleting: bool = False) -> None:
@@ -433,11 +441,7 @@ def _after(instance, using: str, *, deleting: bool = False) -> None:
     if state is None:
         return
     instance._rollup_before = None
-    pinned, before = state
-    touch = _touch_of(instance, deleting=deleting)
-    touch.records |= pinned.records
-    touch.activities |= pinned.activities
-    add(difference(facts_of(touch, using), before), using)
+    add(difference(facts_of(_touch_of(instance, deleting=deleting), using), state), using)
 
 
 def _pre_save(sender, instance, raw=False, using="default", **kwargs):
@@ -477,6 +481,15 @@ def connect() -> None:
 # Time in stage, stored on each stage change
 
 
+def stay_after(last: dict | None, from_stage_id, at: datetime.datetime) -> int | None:
+    """The stay a change at ``at`` ends, in microseconds: the time since the deal's ``last`` change
+    ({"status", "changed_at"}); none for the deal's first change, an entry, or a step after a loss."""
+    if last is None or from_stage_id is None or last["status"] == "lost":
+        return None
+    delta = at - last["changed_at"]
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def fill_stays(deal_ids, using: str = "default") -> None:
     """Set ``stay_micros`` on the stage changes of these deals: the time since the deal's previous
     change, on a change that ends a stay (it leaves a stage, and the deal was not lost before it)."""
@@ -492,10 +505,12 @@ def fill_stays(deal_ids, using: str = "default") -> None:
         )
         changed, previous = [], None
         for pk, deal_id, from_stage, status, at, stored in rows:
-            stay = None
-            if previous and previous[0] == deal_id and from_stage is not None and previous[1] != "lost":
-                delta = at - previous[2]
-                stay = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+            last = (
+                {"status": previous[1], "changed_at": previous[2]}
+                if previous and previous[0] == deal_id
+                else None
+            )
+            stay = stay_after(last, from_stage, at)
             if stay != stored:
                 changed.append(StageChange(pk=pk, stay_micros=stay))
             previous = (deal_id, status, at)

@@ -18,6 +18,19 @@ from sales import rollups
 from sales.models.catalog import LostReason, Product, Stage
 from sales.models.records import SalesRecord
 
+# The fields of a deal the rollups read (its stage counts through the stage-change ledger).
+ROLLED_FIELDS = {
+    "status",
+    "closed_on",
+    "lost_reason",
+    "amount",
+    "owner",
+    "product",
+    "channel",
+    "opened_on",
+    "customer",
+}
+
 
 def rolled_up(verb):
     """Run a deal's verb in one rollup bracket, so its steps (the write, the ledger row, the sale,
@@ -196,7 +209,8 @@ class Deal(Tracked):
         A versioned ``update()`` passes by ``save()``, so the change history is written here, in
         the same transaction: a refused write leaves no history.
         """
-        with transaction.atomic(savepoint=False), rollups.bracket(self.touch()):
+        touch = self.touch() if ROLLED_FIELDS & set(changes) else rollups.Touch()
+        with transaction.atomic(savepoint=False), rollups.bracket(touch):
             updated = Deal.objects.filter(pk=self.pk, version=self.version).update(
                 **changes, version=self.version + 1, updated_at=timezone.now()
             )
@@ -436,8 +450,18 @@ class StageChange(AppendOnly, models.Model):
         if not self._state.adding:
             raise self.refusal(self.edit_refused)
         with transaction.atomic(savepoint=False), rollups.bracket(rollups.Touch(deals={self.deal_id})):
+            last = (
+                StageChange.objects.filter(deal_id=self.deal_id)
+                .order_by("-changed_at", "-pk")
+                .values("changed_at", "status")
+                .first()
+            )
+            latest = last is None or last["changed_at"] <= self.changed_at
+            if latest:
+                self.stay_micros = rollups.stay_after(last, self.from_stage_id, self.changed_at)
             super().save(*args, **kwargs)
-            rollups.fill_stays([self.deal_id])
+            if not latest:  # a change from the past: the stays after it change too
+                rollups.fill_stays([self.deal_id])
 
     @classmethod
     def for_deal(cls, deal: Deal, *, from_stage_id: int | None, by, at: datetime.datetime) -> "StageChange":

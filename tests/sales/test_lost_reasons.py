@@ -194,11 +194,13 @@ def test_the_boards_undo_runs_a_fixed_number_of_queries(rep, team, rep_client, n
     deal = DealFactory(customer=CustomerFactory(owner=rep), stage="understand")
     deal.win(by=rep)
     url = reverse("sales:board_reopen", args=[deal.pk])
-    # 1 session, 2 user, 3 the deal, 4 the stage, 5 savepoint, 6 the versioned update, 7 its history
-    # row, 8 the stage-change row, 9 the sale in force, 10 the reversing entry, 11 its history row,
-    # 12 the sale's reversed-on date, 13 its history row, 14 release savepoint, 15-16 is_manager,
-    # 17 stages, 18 pipeline settings, 19 learned-probability counts, 20 header aggregate.
-    with django_assert_num_queries(20):
+    # 1 session, 2 user, 3 the deal, 4 the stage, 5 savepoint, 6 the deal's rollup figures before,
+    # 7 the versioned update, 8 its history row, 9 the deal's last stage change, 10 the stage-change
+    # row, 11 the sale in force, 12 the reversing entry, 13 its history row, 14 the sale's
+    # reversed-on date, 15 its history row, 16 the rollup figures after, 17 the rollups'
+    # increments, 18 release savepoint, 19-20 is_manager, 21 stages, 22 pipeline settings,
+    # 23 learned-probability counts, 24 header aggregate.
+    with django_assert_num_queries(24):
         response = rep_client.post(url, {"stage": "understand", "version": deal.version})
     assert response.status_code == 200
 
