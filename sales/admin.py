@@ -15,6 +15,7 @@ from sales.models import (
     LostReason,
     PipelineSettings,
     Product,
+    Rollup,
     SalesPlan,
     SalesRecord,
     Stage,
@@ -215,6 +216,30 @@ class StageChangeAdmin(ReadOnlyAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
     search_fields = ["deal__title"]
     date_hierarchy = "changed_at"
     list_select_related = ["deal", "from_stage", "to_stage", "changed_by"]
+
+
+@admin.register(Rollup)
+class RollupAdmin(ReadOnlyAdminMixin, VisibleAdminMixin, admin.ModelAdmin):
+    """The dashboard's sums, for checking one against the rows it adds up (``rebuild_rollups``
+    recomputes them all)."""
+
+    list_display = [
+        "day",
+        "grain",
+        "kind",
+        "key",
+        "tag",
+        "owner",
+        "product_id",
+        "region",
+        "channel",
+        "n",
+        "cents",
+    ]
+    list_filter = ["grain", "kind"]
+    search_fields = ["owner__username", "region", "channel"]
+    date_hierarchy = "day"
+    list_select_related = ["owner"]
 
 
 @admin.register(SalesRecord)

@@ -32,7 +32,7 @@ def test_the_add_page_answers_or_is_read_only(model, admin_client_):
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
     expected = (
         403
-        if model.__name__ in {"StageChange", "ChangeLog", "RecommendationRow", "CustomerSuggestion"}
+        if model.__name__ in {"StageChange", "ChangeLog", "RecommendationRow", "CustomerSuggestion", "Rollup"}
         else 200
     )
     assert admin_client_.get(url).status_code == expected
