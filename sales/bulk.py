@@ -77,13 +77,8 @@ def insert_objects(model: type[models.Model], objs: list[models.Model]) -> list[
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql" or not objs:
         return model.objects.bulk_create(objs, batch_size=BATCH // 2)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
+    for obj, pk in zip(objs, _reserve_ids(connection, model, len(objs)), strict=True):
+        obj.pk = pk
     fields = list(model._meta.concrete_fields)
     for obj in objs:
         for field in fields:
@@ -91,3 +86,31 @@ def insert_objects(model: type[models.Model], objs: list[models.Model]) -> list[
         obj._state.adding = False
     insert_rows(model, [f.attname for f in fields], ([getattr(o, f.attname) for f in fields] for o in objs))
     return objs
+
+
+def insert_rows_returning_ids(
+    model: type[models.Model], field_names: Sequence[str], rows: Sequence[Sequence]
+) -> list[int]:
+    """``insert_rows`` for rows whose ids are needed afterwards (to point other rows at them): the
+    ids in the order of ``rows``. No model instance is built on PostgreSQL (ids drawn from the
+    table's sequence, rows copied as they are); elsewhere this is ``bulk_create``."""
+    connection = connections[router.db_for_write(model)]
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        objs = [model(**dict(zip(field_names, row, strict=True))) for row in rows]
+        return [obj.pk for obj in model.objects.bulk_create(objs, batch_size=BATCH // 2)]
+    ids = _reserve_ids(connection, model, len(rows))
+    pk = model._meta.pk.attname
+    insert_rows(model, [pk, *field_names], ((i, *row) for i, row in zip(ids, rows, strict=True)))
+    return ids
+
+
+def _reserve_ids(connection, model: type[models.Model], count: int) -> list[int]:
+    """``count`` ids from the PostgreSQL sequence of ``model``'s table, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
