@@ -7,21 +7,25 @@ Only identifiers from the model's own metadata are put in the SQL text; every va
 (or, with COPY, a row the driver encodes).
 """
 
-from collections.abc import Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
 
 from django.db import connections, models, router
 
 BATCH = 10000
 
 
-def insert_rows(model: type[models.Model], field_names: Sequence[str], rows: Iterable[Sequence]) -> int:
+def insert_rows(
+    model: type[models.Model], field_names: Sequence[str], rows: Iterable[Sequence], *, connection=None
+) -> int:
     """Insert ``rows`` (tuples of Python values in ``field_names`` order) into ``model``'s table.
 
     Foreign keys are given by id (``owner_id``). Values are converted with the fields' own
     ``get_db_prep_save`` only where the backend needs it (dates, times, decimals), which keeps this
     an order of magnitude faster than ``bulk_create`` while storing exactly the same values.
     """
-    connection = connections[router.db_for_write(model)]
+    connection = connection or connections[router.db_for_write(model)]
     fields = [model._meta.get_field(name) for name in field_names]
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
@@ -89,12 +93,12 @@ def insert_objects(model: type[models.Model], objs: list[models.Model]) -> list[
 
 
 def insert_rows_returning_ids(
-    model: type[models.Model], field_names: Sequence[str], rows: Sequence[Sequence]
+    model: type[models.Model], field_names: Sequence[str], rows: Sequence[Sequence], *, connection=None
 ) -> list[int]:
     """``insert_rows`` for rows whose ids are needed afterwards (to point other rows at them): the
     ids in the order of ``rows``. No model instance is built on PostgreSQL (ids drawn from the
     table's sequence, rows copied as they are); elsewhere this is ``bulk_create``."""
-    connection = connections[router.db_for_write(model)]
+    connection = connection or connections[router.db_for_write(model)]
     if not rows:
         return []
     if connection.vendor != "postgresql":
@@ -102,7 +106,8 @@ def insert_rows_returning_ids(
         return [obj.pk for obj in model.objects.bulk_create(objs, batch_size=BATCH // 2)]
     ids = _reserve_ids(connection, model, len(rows))
     pk = model._meta.pk.attname
-    insert_rows(model, [pk, *field_names], ((i, *row) for i, row in zip(ids, rows, strict=True)))
+    rows_with_ids = ((i, *row) for i, row in zip(ids, rows, strict=True))
+    insert_rows(model, [pk, *field_names], rows_with_ids, connection=connection)
     return ids
 
 
@@ -114,3 +119,62 @@ def _reserve_ids(connection, model: type[models.Model], count: int) -> list[int]
             [model._meta.db_table, model._meta.pk.column, count],
         )
         return [pk for (pk,) in cursor.fetchall()]
+
+
+class WriteBehind:
+    """Runs writes in order on a second thread, so PostgreSQL stores and checks one chunk of rows
+    while Python draws the next; elsewhere (SQLite) each write runs at once.
+
+    Each job is called with the connection. The thread uses the caller's connection, so the rows go
+    into the caller's transaction; the caller must not use the connection until ``close()``
+    returns (which waits for the writes and raises the first error). Foreign keys are checked at
+    the end of each write rather than all at commit (``SET CONSTRAINTS ALL IMMEDIATE``), so those
+    checks overlap with the drawing too; the transaction's deferred mode is restored on close.
+    At most ``depth`` jobs wait, which bounds the memory the queued rows take.
+    """
+
+    def __init__(self, using: str = "default", depth: int = 1):
+        self.connection = connections[using]
+        self.threaded = self.connection.vendor == "postgresql"
+        self.error: BaseException | None = None
+        if self.threaded:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            self.connection.inc_thread_sharing()
+            self.jobs: queue.Queue = queue.Queue(maxsize=depth)
+            self.thread = threading.Thread(target=self._run, name="write-behind", daemon=True)
+            self.thread.start()
+
+    def submit(self, job: Callable) -> None:
+        if not self.threaded:
+            job(self.connection)
+            return
+        if self.error is not None:
+            self.close()  # raises the error
+        self.jobs.put(job)
+
+    def _run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            if self.error is None:
+                try:
+                    job(self.connection)
+                except BaseException as exc:  # handed to the caller's thread
+                    self.error = exc
+
+    def close(self) -> None:
+        if not self.threaded or self.thread is None:
+            return
+        self.jobs.put(None)
+        self.thread.join()
+        self.thread = None
+        self.connection.dec_thread_sharing()
+        if self.error is not None:
+            raise self.error
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def __enter__(self) -> "WriteBehind":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

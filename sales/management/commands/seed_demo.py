@@ -26,7 +26,7 @@ from customers.models import Contact, Customer
 from history.actor import acting_as
 from people.models import Team
 from people.visibility import MANAGERS_GROUP, REPS_GROUP
-from sales.bulk import insert_objects, insert_rows, insert_rows_returning_ids
+from sales.bulk import WriteBehind, insert_objects, insert_rows, insert_rows_returning_ids
 from sales.models import Activity, Deal, LostReason, Product, SalesPlan, SalesRecord, Stage, StageChange
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo users, documented in the README
@@ -216,7 +216,7 @@ def _draw_path(rng, order, opened: datetime.date, today: datetime.date) -> tuple
     return steps, Deal.Status.LOST, order[reached - 1], closed
 
 
-def _stage_changes(pk: int, deal: DemoDeal, steps: list) -> list[tuple]:
+def _stage_changes(pk, deal: DemoDeal, steps: list) -> list[tuple]:
     """The deal's moves in CHANGE_FIELDS order, and its loss as a last row when it was lost."""
     rows, previous = [], None
     for stage, day in steps:
@@ -234,7 +234,7 @@ def _stage_changes(pk: int, deal: DemoDeal, steps: list) -> list[tuple]:
     return rows
 
 
-def _sale(pk: int, deal: DemoDeal, now: datetime.datetime) -> tuple:
+def _sale(pk, deal: DemoDeal, now: datetime.datetime) -> tuple:
     """The won deal's sales record, in RECORD_FIELDS order."""
     return (
         deal.customer_id, deal.owner_id, pk, deal.product_id, deal.amount, deal.closed_on, "",
@@ -243,7 +243,7 @@ def _sale(pk: int, deal: DemoDeal, now: datetime.datetime) -> tuple:
 
 
 def _deal_activities(
-    rng, pk: int, deal: DemoDeal, index: int, today: datetime.date, now: datetime.datetime
+    rng, pk, deal: DemoDeal, index: int, today: datetime.date, now: datetime.datetime
 ) -> list:
     """One to three activities on the deal, in ACTIVITY_FIELDS order; open deals often have a task."""
     rows = []
@@ -269,6 +269,19 @@ def _deal_activities(
 
 
 _KINDS = list(ACTIVITY_SUBJECTS)
+
+
+def _write_chunk(deals: list, changes: list, records: list, activities: list, connection) -> None:
+    """A chunk of deals, then their stage changes, sales records and activities with the deals'
+    places in the chunk (first column, third and fourth) replaced by the deals' ids."""
+    ids = insert_rows_returning_ids(Deal, DEAL_FIELDS, deals, connection=connection)
+    insert_rows(StageChange, CHANGE_FIELDS, ((ids[c[0]], *c[1:]) for c in changes), connection=connection)
+    insert_rows(
+        SalesRecord, RECORD_FIELDS, ((*r[:2], ids[r[2]], *r[3:]) for r in records), connection=connection
+    )
+    insert_rows(
+        Activity, ACTIVITY_FIELDS, ((*a[:3], ids[a[3]], *a[4:]) for a in activities), connection=connection
+    )
 
 
 class Command(BaseCommand):
@@ -420,24 +433,28 @@ class Command(BaseCommand):
         # The reasons that say enough on their own; "Other" would need a note.
         reasons = list(LostReason.objects.active().filter(needs_note=False).order_by("order", "pk"))
         now = timezone.now()
-        for first in range(0, count, CHUNK):
-            drawn = [
-                _draw_deal(rng, i, customers, products, order, reasons, today, days, now)
-                for i in range(first, min(count, first + CHUNK))
-            ]
-            ids = insert_rows_returning_ids(Deal, DEAL_FIELDS, [deal for deal, _steps in drawn])
-            changes, records, activities = [], [], []
-            for index, (pk, (deal, steps)) in enumerate(zip(ids, drawn, strict=True), start=first + 1):
-                changes += _stage_changes(pk, deal, steps)
-                if deal.status == Deal.Status.WON:
-                    records.append(_sale(pk, deal, now))
-                activities += _deal_activities(rng, pk, deal, index, today, now)
-            del drawn
-            insert_rows(StageChange, CHANGE_FIELDS, changes)
-            insert_rows(SalesRecord, RECORD_FIELDS, records)
-            insert_rows(Activity, ACTIVITY_FIELDS, activities)
-            if count > CHUNK:
-                self.stdout.write(f"  {first + len(ids)} deals", ending="\r")
+        # PostgreSQL stores each chunk on a second thread while the next one is drawn.
+        with WriteBehind() as writer:
+            for first in range(0, count, CHUNK):
+                drawn = [
+                    _draw_deal(rng, i, customers, products, order, reasons, today, days, now)
+                    for i in range(first, min(count, first + CHUNK))
+                ]
+                # The other rows name their deal by its place in the chunk until it has an id.
+                changes, records, activities = [], [], []
+                for place, (deal, steps) in enumerate(drawn):
+                    changes += _stage_changes(place, deal, steps)
+                    if deal.status == Deal.Status.WON:
+                        records.append(_sale(place, deal, now))
+                    activities += _deal_activities(rng, place, deal, first + place + 1, today, now)
+                writer.submit(
+                    functools.partial(
+                        _write_chunk, [deal for deal, _steps in drawn], changes, records, activities
+                    )
+                )
+                del drawn, changes, records, activities
+                if count > CHUNK:
+                    self.stdout.write(f"  {min(count, first + CHUNK)} deals", ending="\r")
         return count
 
     def _plans(self, today: datetime.date, users: dict) -> None:
