@@ -58,18 +58,48 @@ def insert_rows(
 
 
 def _copy_rows(connection, table: str, columns: str, fields: list, rows: Iterable[Sequence]) -> int:
-    """PostgreSQL: stream the rows with COPY; psycopg encodes dates, decimals and times itself."""
+    """PostgreSQL: stream the rows with COPY; psycopg encodes dates, decimals and times itself.
+
+    Rows go in PostgreSQL's binary format when every column's type is a plain one psycopg knows
+    (the server then parses no text), else in the text format."""
     json_fields = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    types = None if json_fields else _binary_types(connection, fields)
+    sql = f"COPY {table} ({columns}) FROM STDIN" + (" (FORMAT BINARY)" if types else "")
     count = 0
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        if types:
+            copy.set_types(types)
+        write = copy.write_row
+        if not json_fields:
+            for row in rows:
+                write(row)
+                count += 1
+            return count
         for row in rows:
-            if json_fields:
-                row = list(row)
-                for i in json_fields:
-                    row[i] = fields[i].get_db_prep_save(row[i], connection)
-            copy.write_row(row)
+            row = list(row)
+            for i in json_fields:
+                row[i] = fields[i].get_db_prep_save(row[i], connection)
+            write(row)
             count += 1
     return count
+
+
+_BINARY_TYPES = {
+    "integer", "bigint", "smallint", "boolean", "date", "text", "varchar", "numeric",
+    "timestamp with time zone",
+}  # fmt: skip
+
+
+def _binary_types(connection, fields: list) -> list[str] | None:
+    """The columns' PostgreSQL type names for a binary COPY, or None if one is not a plain type."""
+    names = []
+    for field in fields:
+        db_type = field.db_type(connection) or ""
+        name = db_type.split("(")[0].strip()
+        if name not in _BINARY_TYPES:
+            return None
+        names.append(name)
+    return names
 
 
 def insert_objects(model: type[models.Model], objs: list[models.Model]) -> list[models.Model]:
