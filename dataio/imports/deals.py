@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 
 from customers.models import Contact
 from dataio.imports.base import KindImporter
-from dataio.imports.engine import Row
+from dataio.imports.engine import Row, contacts_by_customer, match_contacts
 from dataio.imports.report import Problem
 from dataio.imports.values import start_of_day
+from sales.bulk import insert_objects, insert_rows
 from sales.models import Deal, LostReason, SalesRecord, Stage, StageChange
 
 
@@ -84,9 +85,10 @@ class DealValues:
 
 @dataclass
 class NewDeal:
-    deal: Deal
-    changes: list[StageChange]
-    record: SalesRecord | None
+    """A row that adds a deal. Only its values are kept while checking: the rows to write are built
+    by ``new_deal_rows`` at write time, so a dry run builds none of them."""
+
+    values: DealValues
 
 
 @dataclass
@@ -97,73 +99,99 @@ class DealUpdate:
     steps: list[tuple] = field(default_factory=list)  # ("move", stage, at) / ("lost", reason, note, on)
 
 
-def build_new_deal(v: DealValues, book: StageBook, *, by) -> NewDeal:
-    """The deal, stage changes and sales record the verbs would write for this history."""
+# The stage change and sales record columns a new deal's rows are written in (see ``new_deal_rows``).
+CHANGE_FIELDS = [
+    "deal_id", "from_stage_id", "to_stage_id", "status", "changed_at", "changed_by_id", "amount",
+    "probability", "expected_close",
+]  # fmt: skip
+RECORD_FIELDS = [
+    "customer_id",
+    "owner_id",
+    "deal_id",
+    "product_id",
+    "amount",
+    "sold_on",
+    "note",
+    "created_at",
+]
+
+
+def new_deal(v: DealValues, book: StageBook) -> Deal:
+    """The deal as the verbs would leave it after this history (unsaved; references by id, so the
+    rows this import adds, such as new customers, must be saved first)."""
     first = book.first
     overridden = v.probability is not None
-    deal = Deal(
+    stage, probability, version = first, v.probability if overridden else first.default_probability, 1
+    status, reason_id, note, closed_on = Deal.Status.OPEN, None, "", None
+    if v.status == Deal.Status.WON or v.stage != first:
+        stage, version = v.stage, version + 1  # moved there from the first stage
+        if not overridden:
+            probability = stage.default_probability
+    if v.status != Deal.Status.OPEN:
+        status, closed_on = v.status, v.closed_on
+    if v.status == Deal.Status.LOST:
+        reason_id = v.lost_reason.pk if v.lost_reason is not None else None
+        note, version = v.lost_note, version + 1
+    return Deal(
+        customer_id=_pk(v.customer),
+        owner_id=_pk(v.owner),
+        product_id=_pk(v.product),
+        contact_id=_pk(v.contact),
         title=v.title,
         amount=v.amount,
-        stage_id=first.pk,
-        probability=v.probability if overridden else first.default_probability,
+        stage_id=stage.pk,
+        probability=probability,
         probability_overridden=overridden,
-        status=Deal.Status.OPEN,
-        lost_reason=None,
-        lost_note="",
+        status=status,
+        lost_reason_id=reason_id,
+        lost_note=note,
         opened_on=v.opened_on,
         expected_close=v.expected_close,
         original_expected_close=v.expected_close,
-        closed_on=None,
+        closed_on=closed_on,
         channel=v.channel,
         external_id=v.external_id,
-        version=1,
+        version=version,
     )
-    _link(deal, customer=v.customer, owner=v.owner, product=v.product, contact=v.contact)
-    changes = [_change(deal, None, start_of_day(v.opened_on), by)]
+
+
+def new_deal_rows(
+    deal: Deal, v: DealValues, book: StageBook, *, by_id, now
+) -> tuple[list[tuple], tuple | None]:
+    """The stage changes (CHANGE_FIELDS order) and sales record (RECORD_FIELDS order, None unless
+    won) the verbs write for the saved ``deal``: ``open_deal`` at the opened-on date, ``move_to``
+    the stage it reached (or the won stage at the closed-on date), ``mark_lost`` at the closed-on
+    date. Each change carries the deal as it stood after that step."""
+    first, pk, amount, expected = book.first, deal.pk, deal.amount, deal.expected_close
+    overridden = deal.probability_overridden
+    entry_probability = deal.probability if overridden else first.default_probability
+    open_ = Deal.Status.OPEN
+    changes = [
+        (pk, None, first.pk, open_, start_of_day(v.opened_on), by_id, amount, entry_probability, expected)
+    ]
     record = None
     if v.status == Deal.Status.WON:
-        _move(deal, v.stage)
-        deal.status = Deal.Status.WON
-        deal.closed_on = v.closed_on
-        changes.append(_change(deal, first, start_of_day(v.closed_on), by))
-        record = SalesRecord(deal=deal, amount=deal.amount, sold_on=v.closed_on)
-        _link(record, customer=v.customer, owner=v.owner, product=v.product)
-    else:
-        if v.stage != first:
-            _move(deal, v.stage)
-            changes.append(_change(deal, first, start_of_day(v.stage_entered_on or v.opened_on), by))
-        if v.status == Deal.Status.LOST:
-            deal.status = Deal.Status.LOST
-            deal.lost_reason = v.lost_reason
-            deal.lost_note = v.lost_note
-            deal.closed_on = v.closed_on
-            deal.version += 1
-            changes.append(_change(deal, v.stage, start_of_day(v.closed_on), by))
-    return NewDeal(deal, changes, record)
+        changes.append(
+            (pk, first.pk, deal.stage_id, Deal.Status.WON, start_of_day(v.closed_on), by_id)
+            + (amount, deal.probability, expected)
+        )
+        record = (deal.customer_id, deal.owner_id, pk, deal.product_id, amount, v.closed_on, "", now)
+        return changes, record
+    if v.stage != first:
+        changes.append(
+            (pk, first.pk, deal.stage_id, open_, start_of_day(v.stage_entered_on or v.opened_on), by_id)
+            + (amount, deal.probability, expected)
+        )
+    if v.status == Deal.Status.LOST:
+        changes.append(
+            (pk, deal.stage_id, deal.stage_id, Deal.Status.LOST, start_of_day(v.closed_on), by_id)
+            + (amount, deal.probability, expected)
+        )
+    return changes, record
 
 
-def _link(obj, **related) -> None:
-    """Set foreign keys by id when the row exists (cheap) and by object when this import adds it."""
-    for name, value in related.items():
-        if value is None:
-            setattr(obj, f"{name}_id", None)
-        elif value.pk is not None:
-            setattr(obj, f"{name}_id", value.pk)
-        else:
-            setattr(obj, name, value)
-
-
-def _move(deal: Deal, stage: Stage) -> None:
-    deal.stage_id = stage.pk
-    if not deal.probability_overridden:
-        deal.probability = stage.default_probability
-    deal.version += 1
-
-
-def _change(deal: Deal, from_stage, at: datetime.datetime, by) -> StageChange:
-    return StageChange.for_deal(
-        deal, from_stage_id=from_stage.pk if from_stage is not None else None, by=by, at=at
-    )
+def _pk(obj) -> int | None:
+    return obj.pk if obj is not None else None
 
 
 class DealImporter(KindImporter):
@@ -177,7 +205,7 @@ class DealImporter(KindImporter):
         self.book = StageBook(ctx.mapping.lost_stage)
         self.reasons = ReasonBook()
         self._users: dict[int, object] | None = None
-        self._contacts: dict[int, list[Contact]] = {}
+        self._contacts: dict[int, list[Contact]] | None = None
 
     def user(self, pk: int):
         if self._users is None:
@@ -191,8 +219,7 @@ class DealImporter(KindImporter):
             return None
         if existing is None:
             self.report.created += 1
-            by = self.ctx.user if self.ctx.user is not None else None
-            return build_new_deal(v, self.book, by=by)
+            return NewDeal(v)
         update = self.plan_update(row, existing, v)
         if row.problems:
             return None
@@ -311,16 +338,12 @@ class DealImporter(KindImporter):
         text = row.mapped_value("contact")
         if not text or customer is None:
             return None
-        if customer.pk is None:
-            contacts = []
-        elif customer.pk not in self._contacts:
-            self._contacts[customer.pk] = list(Contact.objects.filter(customer_id=customer.pk))
-            contacts = self._contacts[customer.pk]
-        else:
-            contacts = self._contacts[customer.pk]
-        folded = text.casefold()
-        found = [c for c in contacts if c.email and c.email.casefold() == folded]
-        found = found or [c for c in contacts if c.name.casefold() == folded]
+        if self._contacts is None:
+            # The contacts of every customer the file names, in one go (a customer this import
+            # adds has none yet).
+            found = self.ctx.lookups["customer"].found.values() if "customer" in self.ctx.lookups else ()
+            self._contacts = contacts_by_customer(c.pk for c in found)
+        found = match_contacts(self._contacts.get(customer.pk, []), text)
         if len(found) != 1:
             message = (
                 _("%(customer)s has several contacts named “%(t)s”; give the email.")
@@ -465,15 +488,29 @@ class DealImporter(KindImporter):
         return up
 
     def write(self, plans: list) -> None:
-        new = [p for p in plans if isinstance(p, NewDeal)]
-        deals = [p.deal for p in new]
-        Deal.objects.bulk_create(deals, batch_size=5000)
-        StageChange.objects.bulk_create([c for p in new for c in p.changes], batch_size=5000)
-        SalesRecord.objects.bulk_create([p.record for p in new if p.record], batch_size=5000)
-        self.log_created(deals)
+        self.write_new([p.values for p in plans if isinstance(p, NewDeal)])
         for plan in plans:
             if isinstance(plan, DealUpdate):
                 self.apply_update(plan)
+        # Every deal, stage change and sales record of the import is written at this point (still
+        # inside the import's transaction).
+
+    def write_new(self, new: list[DealValues]) -> None:
+        """New deals with their stage changes and sales records, streamed in bulk (COPY on PostgreSQL)."""
+        if not new:
+            return
+        deals = insert_objects(Deal, [new_deal(v, self.book) for v in new])
+        by_id = self.ctx.user.pk if self.ctx.user is not None else None
+        now = timezone.now()
+        changes, records = [], []
+        for deal, v in zip(deals, new, strict=True):
+            deal_changes, record = new_deal_rows(deal, v, self.book, by_id=by_id, now=now)
+            changes += deal_changes
+            if record is not None:
+                records.append(record)
+        insert_rows(StageChange, CHANGE_FIELDS, changes)
+        insert_rows(SalesRecord, RECORD_FIELDS, records)
+        self.log_created(deals)
 
     def apply_update(self, up: DealUpdate) -> None:
         deal, by = up.deal, self.ctx.user

@@ -16,7 +16,7 @@ from django.core.validators import validate_email
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from customers.models import Customer
+from customers.models import Contact, Customer
 from dataio.imports.fields import FieldDef, field_defs
 from dataio.imports.mapping import FieldMap, Mapping
 from dataio.imports.readers import Table
@@ -383,3 +383,21 @@ def clean_external_id(row: Row, seen: dict[str, int]) -> str | None:
         else:
             seen[ext] = row.number
     return ext or None
+
+
+def contacts_by_customer(customer_ids: Iterable[int]) -> dict[int, list[Contact]]:
+    """The contacts of these customers, by customer id, read in a few queries however many there are."""
+    ids = sorted({pk for pk in customer_ids if pk is not None})
+    out: dict[int, list[Contact]] = {}
+    for i in range(0, len(ids), CHUNK):
+        for contact in Contact.objects.filter(customer_id__in=ids[i : i + CHUNK]).order_by("pk"):
+            out.setdefault(contact.customer_id, []).append(contact)
+    return out
+
+
+def match_contacts(contacts: Iterable[Contact], text: str) -> list[Contact]:
+    """The contacts ``text`` names: those with that email, else those with that name (case aside)."""
+    folded = text.casefold()
+    contacts = list(contacts)
+    found = [c for c in contacts if c.email and c.email.casefold() == folded]
+    return found or [c for c in contacts if c.name.casefold() == folded]

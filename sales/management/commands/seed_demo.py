@@ -14,6 +14,7 @@ import functools
 import random
 import time
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -25,7 +26,7 @@ from customers.models import Contact, Customer
 from history.actor import acting_as
 from people.models import Team
 from people.visibility import MANAGERS_GROUP, REPS_GROUP
-from sales.bulk import insert_objects, insert_rows
+from sales.bulk import WriteBehind, insert_objects, insert_rows, insert_rows_returning_ids
 from sales.models import Activity, Deal, LostReason, Product, SalesPlan, SalesRecord, Stage, StageChange
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo users, documented in the README
@@ -135,8 +136,38 @@ def _zone():
     return timezone.get_current_timezone()
 
 
-def _draw_deal(rng, i: int, customers, products, order, reasons, today, days: int) -> tuple[Deal, list]:
-    """Deal number ``i`` (unsaved) and the stages it went through, as (stage, day) pairs."""
+class DemoDeal(NamedTuple):
+    """A drawn deal, as the row written to the deals table (DEAL_FIELDS order, the id aside)."""
+
+    customer_id: int
+    title: str
+    owner_id: int
+    amount: Decimal
+    stage_id: int
+    probability: Decimal
+    probability_overridden: bool
+    status: str
+    lost_reason_id: int | None
+    lost_note: str
+    opened_on: datetime.date
+    expected_close: datetime.date
+    original_expected_close: datetime.date
+    closed_on: datetime.date | None
+    channel: str
+    product_id: int
+    version: int
+    external_id: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+DEAL_FIELDS = list(DemoDeal._fields)
+
+
+def _draw_deal(
+    rng, i: int, customers, products, order, reasons, today, days: int, now
+) -> tuple[DemoDeal, list]:
+    """Deal number ``i`` and the stages it went through, as (stage, day) pairs."""
     customer = customers[rng.randrange(len(customers))]
     product = rng.choice(products)
     opened = today - datetime.timedelta(days=rng.randrange(0, days))
@@ -144,23 +175,12 @@ def _draw_deal(rng, i: int, customers, products, order, reasons, today, days: in
     steps, status, stage, closed_on = _draw_path(rng, order, opened, today)
     expected = closed_on or today + datetime.timedelta(days=rng.randrange(-25, 100))
     original = expected - datetime.timedelta(days=rng.randrange(10, 40)) if rng.random() < 0.2 else expected
-    deal = Deal(
-        customer=customer,
-        title=f"{product.name} for {customer.name}",
-        owner_id=customer.owner_id,
-        amount=amount,
-        stage=stage,
-        probability=stage.default_probability,
-        status=status,
-        lost_reason=rng.choice(reasons) if status == Deal.Status.LOST else None,
-        opened_on=opened,
-        expected_close=expected,
-        original_expected_close=original,
-        closed_on=closed_on,
-        channel=customer.channel,
-        product=product,
-        external_id=f"{PREFIX}deal-{i + 1}",
-    )
+    reason = rng.choice(reasons).pk if status == Deal.Status.LOST else None
+    deal = DemoDeal(
+        customer.pk, f"{product.name} for {customer.name}", customer.owner_id, amount, stage.pk,
+        stage.default_probability, False, status, reason, "", opened, expected, original, closed_on,
+        customer.channel, product.pk, 1, f"{PREFIX}deal-{i + 1}", now, now,
+    )  # fmt: skip
     return deal, steps
 
 
@@ -196,37 +216,39 @@ def _draw_path(rng, order, opened: datetime.date, today: datetime.date) -> tuple
     return steps, Deal.Status.LOST, order[reached - 1], closed
 
 
-def _stage_changes(deal: Deal, steps: list) -> list[tuple]:
+def _stage_changes(pk, deal: DemoDeal, steps: list) -> list[tuple]:
     """The deal's moves in CHANGE_FIELDS order, and its loss as a last row when it was lost."""
     rows, previous = [], None
     for stage, day in steps:
         status = Deal.Status.WON if stage.kind != Stage.Kind.OPEN else Deal.Status.OPEN
         rows.append(
-            (deal.pk, previous, stage.pk, status, _at(day), deal.owner_id)
+            (pk, previous, stage.pk, status, _at(day), deal.owner_id)
             + (deal.amount, stage.default_probability, deal.expected_close)
         )
         previous = stage.pk
     if deal.status == Deal.Status.LOST:
         rows.append(
-            (deal.pk, deal.stage_id, deal.stage_id, Deal.Status.LOST, _at(deal.closed_on, 16), deal.owner_id)
+            (pk, deal.stage_id, deal.stage_id, Deal.Status.LOST, _at(deal.closed_on, 16), deal.owner_id)
             + (deal.amount, deal.probability, deal.expected_close)
         )
     return rows
 
 
-def _sale(deal: Deal, now: datetime.datetime) -> tuple:
+def _sale(pk, deal: DemoDeal, now: datetime.datetime) -> tuple:
     """The won deal's sales record, in RECORD_FIELDS order."""
     return (
-        deal.customer_id, deal.owner_id, deal.pk, deal.product_id, deal.amount, deal.closed_on, "",
+        deal.customer_id, deal.owner_id, pk, deal.product_id, deal.amount, deal.closed_on, "",
         f"{PREFIX}{deal.external_id}", now,
     )  # fmt: skip
 
 
-def _deal_activities(rng, deal: Deal, index: int, today: datetime.date, now: datetime.datetime) -> list:
+def _deal_activities(
+    rng, pk, deal: DemoDeal, index: int, today: datetime.date, now: datetime.datetime
+) -> list:
     """One to three activities on the deal, in ACTIVITY_FIELDS order; open deals often have a task."""
     rows = []
     for n in range(rng.randrange(1, 4)):
-        kind = rng.choice(list(ACTIVITY_SUBJECTS))
+        kind = rng.choice(_KINDS)
         last_day = deal.closed_on or today
         first_day = deal.opened_on
         if deal.status == Deal.Status.OPEN and n == 1 and rng.random() < 0.75:
@@ -240,10 +262,26 @@ def _deal_activities(rng, deal: Deal, index: int, today: datetime.date, now: dat
         else:
             due, done, outcome = _at(day), _at(day, 11), "Positive"
         rows.append(
-            (kind, rng.choice(ACTIVITY_SUBJECTS[kind]), "", deal.pk, deal.customer_id, deal.owner_id, due)
+            (kind, rng.choice(ACTIVITY_SUBJECTS[kind]), "", pk, deal.customer_id, deal.owner_id, due)
             + (done, outcome, f"{PREFIX}activity-{index}-{n}", now)
         )
     return rows
+
+
+_KINDS = list(ACTIVITY_SUBJECTS)
+
+
+def _write_chunk(deals: list, changes: list, records: list, activities: list, connection) -> None:
+    """A chunk of deals, then their stage changes, sales records and activities with the deals'
+    places in the chunk (first column, third and fourth) replaced by the deals' ids."""
+    ids = insert_rows_returning_ids(Deal, DEAL_FIELDS, deals, connection=connection)
+    insert_rows(StageChange, CHANGE_FIELDS, ((ids[c[0]], *c[1:]) for c in changes), connection=connection)
+    insert_rows(
+        SalesRecord, RECORD_FIELDS, ((*r[:2], ids[r[2]], *r[3:]) for r in records), connection=connection
+    )
+    insert_rows(
+        Activity, ACTIVITY_FIELDS, ((*a[:3], ids[a[3]], *a[4:]) for a in activities), connection=connection
+    )
 
 
 class Command(BaseCommand):
@@ -371,8 +409,9 @@ class Command(BaseCommand):
                     external_id=f"{PREFIX}customer-{i + 1}",
                 )
             )
-        customers = Customer.objects.bulk_create(rows, batch_size=BATCH)
-        Contact.objects.bulk_create(
+        customers = insert_objects(Customer, rows)
+        insert_objects(
+            Contact,
             [
                 Contact(
                     customer=c,
@@ -384,7 +423,6 @@ class Command(BaseCommand):
                 for n, c in enumerate(customers, start=1)
                 if c.kind == Customer.Kind.COMPANY
             ],
-            batch_size=BATCH,
         )
         return customers
 
@@ -395,25 +433,28 @@ class Command(BaseCommand):
         # The reasons that say enough on their own; "Other" would need a note.
         reasons = list(LostReason.objects.active().filter(needs_note=False).order_by("order", "pk"))
         now = timezone.now()
-        for first in range(0, count, CHUNK):
-            drawn = [
-                _draw_deal(rng, i, customers, products, order, reasons, today, days)
-                for i in range(first, min(count, first + CHUNK))
-            ]
-            deals = insert_objects(Deal, [deal for deal, _steps in drawn])
-            changes, records, activities = [], [], []
-            for index, (deal, (_unsaved, steps)) in enumerate(
-                zip(deals, drawn, strict=True), start=first + 1
-            ):
-                changes += _stage_changes(deal, steps)
-                if deal.status == Deal.Status.WON:
-                    records.append(_sale(deal, now))
-                activities += _deal_activities(rng, deal, index, today, now)
-            insert_rows(StageChange, CHANGE_FIELDS, changes)
-            insert_rows(SalesRecord, RECORD_FIELDS, records)
-            insert_rows(Activity, ACTIVITY_FIELDS, activities)
-            if count > CHUNK:
-                self.stdout.write(f"  {first + len(deals)} deals", ending="\r")
+        # PostgreSQL stores each chunk on a second thread while the next one is drawn.
+        with WriteBehind() as writer:
+            for first in range(0, count, CHUNK):
+                drawn = [
+                    _draw_deal(rng, i, customers, products, order, reasons, today, days, now)
+                    for i in range(first, min(count, first + CHUNK))
+                ]
+                # The other rows name their deal by its place in the chunk until it has an id.
+                changes, records, activities = [], [], []
+                for place, (deal, steps) in enumerate(drawn):
+                    changes += _stage_changes(place, deal, steps)
+                    if deal.status == Deal.Status.WON:
+                        records.append(_sale(place, deal, now))
+                    activities += _deal_activities(rng, place, deal, first + place + 1, today, now)
+                writer.submit(
+                    functools.partial(
+                        _write_chunk, [deal for deal, _steps in drawn], changes, records, activities
+                    )
+                )
+                del drawn, changes, records, activities
+                if count > CHUNK:
+                    self.stdout.write(f"  {min(count, first + CHUNK)} deals", ending="\r")
         return count
 
     def _plans(self, today: datetime.date, users: dict) -> None:
