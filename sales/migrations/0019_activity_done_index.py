@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_versions'),
-        ('sales', '0018_rollups'),
+        ("customers", "0002_versions"),
+        ("sales", "0018_rollups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='activity',
-            index=models.Index(fields=['done_at', 'deal'], name='activity_done_deal'),
+            model_name="activity",
+            index=models.Index(fields=["done_at", "deal"], name="activity_done_deal"),
         ),
     ]

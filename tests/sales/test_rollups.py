@@ -269,4 +269,15 @@ def test_rows_changed_behind_the_models_back_are_mended_by_a_rebuild(world):
         assert_same(admin)
     rollups.rebuild()
     assert_same(admin)
-    assert timezone.now()
+
+
+def test_the_demo_data_written_in_bulk_has_rollups_equal_to_its_rows(db):
+    from django.core.management import call_command
+
+    call_command("seed_demo", customers=30, deals=300, verbosity=0)
+    admin = AdminFactory()
+    today = timezone.localdate()
+    year = Scope(start=today - datetime.timedelta(days=400), end=today)
+    ragged = Scope(start=today - datetime.timedelta(days=95), end=today - datetime.timedelta(days=3))
+    assert Rollup.objects.filter(kind="stay").exists()
+    assert_same(admin, [year, ragged, replace(ragged, region="north"), replace(year, category="services")])

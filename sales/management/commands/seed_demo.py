@@ -26,8 +26,10 @@ from customers.models import Contact, Customer
 from history.actor import acting_as
 from people.models import Team
 from people.visibility import MANAGERS_GROUP, REPS_GROUP
+from sales import rollups
 from sales.bulk import WriteBehind, insert_objects, insert_rows, insert_rows_returning_ids
 from sales.models import Activity, Deal, LostReason, Product, SalesPlan, SalesRecord, Stage, StageChange
+from sales.rollups import stay_after
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo users, documented in the README
 PREFIX = "demo-"
@@ -112,7 +114,7 @@ def customer_names(rng: random.Random, count: int) -> list[str]:
 
 CHANGE_FIELDS = [
     "deal_id", "from_stage_id", "to_stage_id", "status", "changed_at", "changed_by_id", "amount",
-    "probability", "expected_close",
+    "probability", "expected_close", "stay_micros",
 ]  # fmt: skip
 RECORD_FIELDS = [
     "customer_id", "owner_id", "deal_id", "product_id", "amount", "sold_on", "note", "external_id",
@@ -218,18 +220,20 @@ def _draw_path(rng, order, opened: datetime.date, today: datetime.date) -> tuple
 
 def _stage_changes(pk, deal: DemoDeal, steps: list) -> list[tuple]:
     """The deal's moves in CHANGE_FIELDS order, and its loss as a last row when it was lost."""
-    rows, previous = [], None
+    rows, previous, last = [], None, None
     for stage, day in steps:
         status = Deal.Status.WON if stage.kind != Stage.Kind.OPEN else Deal.Status.OPEN
+        at = _at(day)
         rows.append(
-            (pk, previous, stage.pk, status, _at(day), deal.owner_id)
-            + (deal.amount, stage.default_probability, deal.expected_close)
+            (pk, previous, stage.pk, status, at, deal.owner_id)
+            + (deal.amount, stage.default_probability, deal.expected_close, stay_after(last, previous, at))
         )
-        previous = stage.pk
+        previous, last = stage.pk, {"status": status, "changed_at": at}
     if deal.status == Deal.Status.LOST:
+        at = _at(deal.closed_on, 16)
         rows.append(
-            (pk, deal.stage_id, deal.stage_id, Deal.Status.LOST, _at(deal.closed_on, 16), deal.owner_id)
-            + (deal.amount, deal.probability, deal.expected_close)
+            (pk, deal.stage_id, deal.stage_id, Deal.Status.LOST, at, deal.owner_id)
+            + (deal.amount, deal.probability, deal.expected_close, stay_after(last, deal.stage_id, at))
         )
     return rows
 
@@ -313,15 +317,18 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         today = timezone.localdate()
         # Demo rows are nobody's doing: their history (teams, products) names no one.
+        # The rows are written in bulk; the dashboard's rollups are rebuilt from them at the end.
         with transaction.atomic(), acting_as(None):
-            users = self._users()
-            self._clear()
-            products = self._products()
-            stages = {stage.key: stage for stage in Stage.objects.all()}
-            reps = [users["rep1"], users["rep2"]]
-            customer_rows = self._customers(rng, customers, reps)
-            deal_count = self._deals(rng, deals, customer_rows, products, stages, today, days=365 * years)
-            self._plans(today, users)
+            with rollups.suspended():
+                users = self._users()
+                self._clear()
+                products = self._products()
+                stages = {stage.key: stage for stage in Stage.objects.all()}
+                reps = [users["rep1"], users["rep2"]]
+                customer_rows = self._customers(rng, customers, reps)
+                deal_count = self._deals(rng, deals, customer_rows, products, stages, today, days=365 * years)
+                self._plans(today, users)
+            rollups.rebuild()
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
