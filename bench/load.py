@@ -31,6 +31,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="also run manage.py worker (it writes heartbeats, snapshots and digests to the database)",
     )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        help="sign-in page requests per worker before the run, so no worker starts cold (0: none)",
+    )
     parser.add_argument("--csv", default=str(TMP / "locust_run"), help="Locust's CSV prefix")
     parser.add_argument("--logs", default=str(TMP / "load_logs"), help="folder for the processes' logs")
     args = parser.parse_args(argv)
@@ -124,6 +131,7 @@ class Balancer:
         self.port = free_port()
         self.connections = [0] * len(backends)
         self.refused = 0
+        self._tasks: set[asyncio.Task] = set()  # the loop only holds weak references to them
         self._next = itertools.cycle(range(len(backends)))
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -157,12 +165,16 @@ class Balancer:
             self._loop.run_forever()
         finally:
             self._server.close()
-            for task in asyncio.all_tasks(self._loop):
+            tasks = asyncio.all_tasks(self._loop)
+            for task in tasks:
                 task.cancel()
-            self._loop.run_until_complete(asyncio.sleep(0))
+            self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             self._loop.close()
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         index = next(self._next)
         host, port = self.backends[index]
         try:
@@ -174,6 +186,8 @@ class Balancer:
         self.connections[index] += 1
         # The request may be half-closed by the client; the exchange ends when the backend is done.
         upstream = asyncio.ensure_future(self._pipe(client_reader, backend_writer))
+        self._tasks.add(upstream)
+        upstream.add_done_callback(self._tasks.discard)
         try:
             await self._pipe(backend_reader, client_writer)
         finally:
@@ -307,6 +321,19 @@ def wait_until_healthy(base: str, processes: Processes, timeout: float = 120) ->
             last = str(error)
         time.sleep(0.5)
     raise RuntimeError(f"{base}/health/ did not answer in {timeout:.0f} s: {last}")
+
+
+def warm_up(base: str, requests: int, concurrency: int) -> float:
+    """GET the sign-in page so every worker has loaded the URLs, middleware and templates."""
+
+    def fetch(_: int) -> None:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{base}/accounts/login/", timeout=60):  # noqa: S310
+            pass
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(fetch, range(requests)))
+    return time.monotonic() - started
 
 
 class LoadSampler:
@@ -465,8 +492,13 @@ def main(argv: list[str] | None = None) -> int:
                 "starts one)",
                 flush=True,
             )
+        if args.warmup:
+            count = args.warmup * args.instances * args.workers
+            took = warm_up(base, count, args.instances * args.workers)
+            print(f"warm-up: {count} GET /accounts/login/ in {took:.1f} s (not counted)", flush=True)
         # The health checks went round the instances; the run's counts start from zero.
         balancer.connections = [0] * len(backends)
+        balancer.refused = 0
 
         for suffix in ("stats", "stats_history", "failures", "exceptions"):
             Path(f"{args.csv}_{suffix}.csv").unlink(missing_ok=True)
