@@ -256,6 +256,22 @@ class Processes:
             self.stop(process)
 
 
+def cpu_seconds(process: subprocess.Popen) -> float:
+    """CPU time (user + system) of a process and its children so far, 0 if unknown."""
+    try:
+        import psutil  # installed with locust
+
+        parent = psutil.Process(process.pid)
+        total = 0.0
+        for each in [parent, *parent.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = each.cpu_times()
+                total += times.user + times.system
+        return total
+    except Exception:  # a diagnostic only (psutil missing, a process gone)
+        return 0.0
+
+
 def tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -525,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
         print("$", " ".join(command[1:]), flush=True)
         print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}", flush=True)
+        servers = [process for name, process, _ in processes.children if name.startswith("gunicorn")]
+        cpu_before = sum(cpu_seconds(process) for process in servers)
         started = time.monotonic()
         with LoadSampler() as sampler:
             locust = processes.start("locust", command, env)
@@ -537,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
                         raise RuntimeError(f"{name} exited with {process.returncode} mid-run:\n{tail(log)}")
                 time.sleep(1)
         elapsed = time.monotonic() - started
+        server_cpu = sum(cpu_seconds(process) for process in servers) - cpu_before
         load_after = os.getloadavg()
         if locust.returncode not in (0, 1):  # 1: the run had failures
             raise RuntimeError(f"locust exited with {locust.returncode}:\n{tail(logs / 'locust.log')}")
@@ -547,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
             f"mean {sum(samples) / len(samples):.2f}, max {max(samples):.2f}; "
             f"after: {' '.join(f'{x:.2f}' for x in load_after)} on {os.cpu_count()} CPUs"
         )
+        print(f"gunicorn CPU during the run: {server_cpu:.0f} s, {server_cpu / elapsed:.2f} cores on average")
         print(
             "connections per instance: "
             + ", ".join(
