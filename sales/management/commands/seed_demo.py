@@ -322,6 +322,8 @@ class Command(BaseCommand):
             customer_rows = self._customers(rng, customers, reps)
             deal_count = self._deals(rng, deals, customer_rows, products, stages, today, days=365 * years)
             self._plans(today, users)
+            # Every demo row (deals, stage changes, sales records, activities, plans) is written at
+            # this point, still inside the transaction.
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
