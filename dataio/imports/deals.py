@@ -105,15 +105,8 @@ CHANGE_FIELDS = [
     "probability", "expected_close",
 ]  # fmt: skip
 RECORD_FIELDS = [
-    "customer_id",
-    "owner_id",
-    "deal_id",
-    "product_id",
-    "amount",
-    "sold_on",
-    "note",
-    "created_at",
-]
+    "customer_id", "owner_id", "deal_id", "product_id", "amount", "sold_on", "note", "created_at",
+]  # fmt: skip
 
 
 def new_deal(v: DealValues, book: StageBook) -> Deal:
