@@ -525,9 +525,48 @@ def fill_missing_stays(using: str = "default") -> None:
         StageChange.objects.using(using)
         .filter(stay_micros__isnull=True, from_stage__isnull=False)
         .values_list("deal_id", flat=True)
+        .order_by()
         .distinct()
     )
-    fill_stays(list(deals), using)
+    if connections[using].vendor == "postgresql":
+        _fill_stays_in_sql(deals, using)
+    else:
+        fill_stays(list(deals), using)
+
+
+# The stays of a set of deals' changes in one statement: a window pairs each change with the one
+# before it. Only table and column names are written in; the deals come as a subquery's SQL.
+STAYS_SQL = """
+UPDATE {table} AS c SET stay_micros = s.stay
+FROM (
+    SELECT id,
+        CASE WHEN from_stage_id IS NOT NULL AND prev_status IS NOT NULL AND prev_status <> 'lost'
+            THEN (EXTRACT(EPOCH FROM changed_at - prev_at) * 1000000)::bigint END AS stay
+    FROM (
+        SELECT id, from_stage_id, changed_at,
+            LAG(status) OVER w AS prev_status, LAG(changed_at) OVER w AS prev_at
+        FROM {table} WHERE {where}
+        WINDOW w AS (PARTITION BY deal_id ORDER BY changed_at, id)
+    ) x
+) s
+WHERE c.id = s.id AND c.stay_micros IS DISTINCT FROM s.stay
+"""
+
+
+def _fill_stays_in_sql(deals: QuerySet | None, using: str) -> None:
+    """``fill_stays`` on PostgreSQL for the deals of ``deals`` (a values_list of deal ids; ``None``:
+    every deal), set-based."""
+    from sales.models import StageChange
+
+    connection = connections[using]
+    where, params = "TRUE", ()
+    if deals is not None:
+        sql, params = deals.query.get_compiler(using=using).as_sql()
+        where = f"deal_id IN ({sql})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            STAYS_SQL.format(table=connection.ops.quote_name(StageChange._meta.db_table), where=where), params
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,7 +581,9 @@ def rebuild(using: str = "default", *, stays: bool = False) -> int:
     from sales.models import Activity, Deal, Rollup, SalesRecord, StageChange
 
     with transaction.atomic(using=using):
-        if stays:
+        if stays and connections[using].vendor == "postgresql":
+            _fill_stays_in_sql(None, using)
+        elif stays:
             fill_stays(Deal.objects.using(using).values_list("pk", flat=True), using)
         else:
             fill_missing_stays(using)

@@ -155,7 +155,7 @@ def import_table(
                     if hasattr(lookup, "save_new"):
                         lookup.save_new()
                 importer.write(plans)
-            if rolled_up:
+            if rolled_up and (report.created or report.updated):
                 rollups.rebuild()
             report.committed = True
             if before_commit is not None:
