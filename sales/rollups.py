@@ -83,8 +83,13 @@ def _fact(qs: QuerySet, kind: str, day, key, tag, owner, product, region, channe
     )
 
 
+# The expected close of an open deal that has none: a day no period reaches.
+NO_DATE = datetime.date(9999, 12, 31)
+
+
 def deal_facts(deals: QuerySet) -> list[QuerySet]:
-    """Won and lost deals by the day they closed; won ones by their cycle too."""
+    """Open deals by expected close; won and lost deals by the day they closed; won ones by their
+    cycle too."""
     from sales.models import Deal
 
     dims = {"owner": F("owner_id"), "product": F("product_id"), "region": _text("customer__region")}
@@ -94,7 +99,34 @@ def deal_facts(deals: QuerySet) -> list[QuerySet]:
     cycle = DaysBetween(F("closed_on"), F("opened_on"))
     none = Value(0, output_field=BigIntegerField())
     common = {"n": Count("pk"), "micros": none}
+    open_ = deals.filter(status=Deal.Status.OPEN)
+    slipped = Q(expected_close__gt=F("original_expected_close"))
+    tag = Case(
+        When(Q(probability_overridden=True) & slipped, then=Value("os")),
+        When(probability_overridden=True, then=Value("o")),
+        When(slipped, then=Value("s")),
+        default=Value(""),
+    )
+    weighted = Cast(
+        Round(
+            ExpressionWrapper(Sum(F("amount") * F("probability")) * Value(10000), output_field=DecimalField())
+        ),
+        BigIntegerField(),
+    )
     return [
+        # Open deals by expected close (none: NO_DATE), stage, overridden (o) and slipped (s):
+        # count, amount, and amount × probability in cents × hundredths of a percent.
+        _fact(
+            open_,
+            "open",
+            Coalesce(F("expected_close"), Value(NO_DATE)),
+            F("stage_id"),
+            tag,
+            **dims,
+            n=Count("pk"),
+            cents=_cents("amount"),
+            micros=weighted,
+        ),
         _fact(won, "won", F("closed_on"), none, Value(""), **dims, cents=_cents("amount"), **common),
         _fact(
             lost,
@@ -359,7 +391,8 @@ def bracket(touch: Touch, using: str = "default"):
 # The fields whose change moves a row's facts; a save that changes none of them reads nothing.
 WATCHED = {
     "deal": ("owner_id", "product_id", "customer_id", "channel", "status", "amount", "opened_on",
-             "closed_on", "lost_reason_id"),
+             "closed_on", "lost_reason_id", "stage_id", "probability", "probability_overridden",
+             "expected_close", "original_expected_close"),
     "salesrecord": ("owner_id", "product_id", "customer_id", "amount", "sold_on", "reverses_id"),
     "activity": ("owner_id", "deal_id", "customer_id", "kind", "due_at", "done_at"),
     "customer": ("region", "channel"),

@@ -102,9 +102,8 @@ def overview(
         lost = lost_by_reason(sources, scope)
     else:
         closed = rolled.closed_deals(sources, scope, sources.lost_reasons)
-        live = deals_by_owner(
-            sources, scope, today=today, stale_days=stale_days, weights=weights, closed=False
-        )
+        book = rolled.open_book(sources, scope, today, weights)
+        live = rolled.open_owners(book, rolled.stale_counts(sources, scope, today, stale_days))
         by_owner = rolled.merge_owners(live, closed)
         activities = rolled.activities_by_owner(sources, scope)
         sold = rolled.sales_records(sources, scope)
@@ -115,7 +114,10 @@ def overview(
     summary = summarize_deals(by_owner)
     activity_quota = rollup(rows, scope, ACTIVITIES)
     done = execution(rows, actuals, scope)
-    pipeline = forecast(sources, scope, None, weights)
+    if sources.rollups is None:
+        pipeline = forecast(sources, scope, None, weights)
+    else:
+        pipeline = rolled.forecast(sources, scope, weights)
     months = tuple(replace(m, target=r.target) for m, r in zip(pipeline.months, done.months, strict=True))
     owners = {r.owner_id for r in by_owner} | {r.owner_id for r in activities} | set(actuals.by_owner)
     return Overview(

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, Value, When
+from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Func, Q, Value, When
 
 from sales.metrics.scope import ratio
 
@@ -116,9 +116,17 @@ def weighted_with(probabilities: dict[int, Decimal] | None) -> ExpressionWrapper
             default=F("probability"),
             output_field=DecimalField(max_digits=5, decimal_places=2),
         )
-    return ExpressionWrapper(
-        F("amount") * probability / 100, output_field=DecimalField(max_digits=24, decimal_places=6)
-    )
+    return Percent(F("amount") * probability, output_field=DecimalField(max_digits=24, decimal_places=6))
+
+
+class Percent(Func):
+    """``expression`` / 100. SQLite keeps whole-number decimals as integers, where 1 × 10 / 100 is 0:
+    there the divisor is written as a real number."""
+
+    template = "((%(expressions)s) / 100)"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="((%(expressions)s) / 100.0)", **extra)
 
 
 @dataclass(frozen=True)

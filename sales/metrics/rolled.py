@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import BooleanField, Case, Count, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 
 from sales.metrics.actuals import Actuals
@@ -20,6 +20,8 @@ from sales.metrics.people import OwnerActivities
 from sales.metrics.pipeline import (
     OWNER_NAMES,
     ZERO,
+    Forecast,
+    ForecastMonth,
     FunnelStep,
     LostReasonRow,
     MonthlySeries,
@@ -35,10 +37,14 @@ from sales.metrics.scope import (
     Sources,
     add_months,
     cents,
+    deal_q,
     month_start,
     months_between,
+    overdue_q,
     owner_q,
     ratio,
+    slipped_q,
+    stale_q,
     to_month,
 )
 
@@ -299,4 +305,131 @@ def won_trend(sources: Sources, scope: Scope, months: int = 12) -> MonthlySeries
         months=tuple(keys),
         values=tuple(money(by_month[m][1]) if m in by_month else ZERO for m in keys),
         deals=tuple(by_month[m][0] if m in by_month else 0 for m in keys),
+    )
+
+
+@dataclass(frozen=True)
+class OpenBook:
+    """The open deals per rep, as they stand today: count, amount, weighted amount, overdue and
+    slipped, and those that are either (a deal can be both)."""
+
+    by_owner: dict[int, dict]
+
+
+def _weighted(row: dict, weights: dict[int, Decimal] | None) -> Decimal:
+    """amount × probability / 100 of a group of open deals: the deals' own probabilities (kept in
+    ``micros`` as cents × hundredths of a percent), or the learned one of the stage."""
+    if weights and "o" not in row["tag"] and row["key"] in weights:
+        return Decimal(row["c"]) * weights[row["key"]] / 10_000
+    return Decimal(row["m"]) / 1_000_000
+
+
+def open_book(sources: Sources, scope: Scope, today: datetime.date, weights=None) -> OpenBook:
+    """One grouped query over the open rows: the month rows for the whole book, and this month's
+    day rows before today for the deals overdue this month."""
+    this_month = month_start(today)
+    rows = (
+        sources.rollups.filter(scope_q(scope), kind="open")
+        .filter(Q(grain=MONTH) | Q(grain=DAY, day__gte=this_month, day__lt=today))
+        .values(
+            "owner",
+            *OWNER_NAMES,
+            "grain",
+            "key",
+            "tag",
+            before=Case(
+                When(day__lt=this_month, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+        )
+        .annotate(n=Sum("n"), c=Sum("cents"), m=Sum("micros"))
+        .order_by()
+    )
+    owners: dict[int, dict] = {}
+    for r in rows:
+        mine = owners.setdefault(r["owner"], {"name": owner_name(r), "weighted": Decimal(0)})
+        for name in ("open_n", "open_c", "overdue", "slipped", "either"):
+            mine.setdefault(name, 0)
+        slipped = "s" in r["tag"]
+        if r["grain"] == DAY:  # due earlier this month: overdue (the slipped ones are in the month row)
+            mine["overdue"] += r["n"]
+            mine["either"] += 0 if slipped else r["n"]
+            continue
+        mine["open_n"] += r["n"]
+        mine["open_c"] += r["c"]
+        mine["weighted"] += _weighted(r, weights)
+        mine["slipped"] += r["n"] if slipped else 0
+        mine["overdue"] += r["n"] if r["before"] else 0
+        mine["either"] += r["n"] if r["before"] or slipped else 0
+    return OpenBook(by_owner=owners)
+
+
+def stale_counts(sources: Sources, scope: Scope, today: datetime.date, stale_days: int) -> dict[int, tuple]:
+    """Per rep, the open deals gone stale (about now, so read from the deals and the recent
+    activities) and those of them neither overdue nor slipped: (stale, stale alone)."""
+    rows = (
+        sources.deals.filter(deal_q(scope))
+        .filter(stale_q(today, stale_days))
+        .values("owner")
+        .annotate(stale=Count("pk"), alone=Count("pk", filter=~(overdue_q(today) | slipped_q())))
+        .order_by()
+    )
+    return {r["owner"]: (r["stale"], r["alone"]) for r in rows}
+
+
+def open_owners(book: OpenBook, stale: dict[int, tuple]) -> tuple[OwnerDeals, ...]:
+    """The open book and the stale counts as the per-rep rows ``deals_by_owner`` gives."""
+    result = []
+    for owner_id in book.by_owner.keys() | stale.keys():
+        mine = book.by_owner.get(owner_id)
+        if mine is None or not mine["open_n"]:
+            continue
+        gone, alone = stale.get(owner_id, (0, 0))
+        result.append(
+            OwnerDeals(
+                owner_id=owner_id,
+                name=mine["name"],
+                won_n=0,
+                won_sum=ZERO,
+                lost_n=0,
+                open_n=mine["open_n"],
+                open_sum=money(mine["open_c"]),
+                weighted=cents(mine["weighted"]),
+                stale=gone,
+                overdue=mine["overdue"],
+                slipped=mine["slipped"],
+                at_risk=mine["either"] + alone,
+            )
+        )
+    return tuple(result)
+
+
+def forecast(sources: Sources, scope: Scope, weights=None) -> Forecast:
+    """Open deals by expected-close month within the period, unweighted and weighted: one query."""
+    rows = (
+        _rows(sources, scope, ("open",))
+        .values("key", "tag", month=TruncMonth("day"))
+        .annotate(n=Sum("n"), c=Sum("cents"), m=Sum("micros"))
+        .order_by()
+    )
+    by_month: dict[datetime.date, list] = defaultdict(lambda: [0, 0, Decimal(0)])
+    for r in rows:
+        cell = by_month[to_month(r["month"])]
+        cell[0] += r["n"]
+        cell[1] += r["c"]
+        cell[2] += _weighted(r, weights)
+    entries = tuple(
+        ForecastMonth(
+            month=m,
+            deals=by_month[m][0] if m in by_month else 0,
+            amount=money(by_month[m][1]) if m in by_month else ZERO,
+            weighted=cents(by_month[m][2]) if m in by_month else ZERO,
+            target=None,
+        )
+        for m in months_between(scope.start, scope.end)
+    )
+    return Forecast(
+        months=entries,
+        amount=sum((e.amount for e in entries), ZERO),
+        weighted=sum((e.weighted for e in entries), ZERO),
+        deals=sum(e.deals for e in entries),
     )

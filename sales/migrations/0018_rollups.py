@@ -41,6 +41,7 @@ class Migration(migrations.Migration):
                     "kind",
                     models.CharField(
                         choices=[
+                            ("open", "open"),
                             ("won", "won"),
                             ("lost", "lost"),
                             ("cycle", "sales cycle"),

@@ -18,18 +18,11 @@ from sales import rollups
 from sales.models.catalog import LostReason, Product, Stage
 from sales.models.records import SalesRecord
 
-# The fields of a deal the rollups read (its stage counts through the stage-change ledger).
+# The fields of a deal the rollups read.
 ROLLED_FIELDS = {
-    "status",
-    "closed_on",
-    "lost_reason",
-    "amount",
-    "owner",
-    "product",
-    "channel",
-    "opened_on",
-    "customer",
-}
+    "status", "closed_on", "lost_reason", "amount", "owner", "product", "channel", "opened_on", "customer",
+    "stage", "probability", "probability_overridden", "expected_close", "original_expected_close",
+}  # fmt: skip
 
 
 def rolled_up(verb):

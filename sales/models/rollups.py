@@ -24,6 +24,9 @@ class Rollup(models.Model):
         MONTH = "m", _("month")
 
     class Kind(models.TextChoices):
+        # Open deals by expected close, ``key`` = stage, ``tag`` = probability set by hand (o) and
+        # expected close pushed back (s): n, amount, and amount × probability in ``micros``.
+        OPEN = "open", _("open")
         # Deals, by the day they closed: n and amount; ``key`` is the lost reason of a lost deal.
         WON = "won", _("won")
         LOST = "lost", _("lost")

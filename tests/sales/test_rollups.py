@@ -24,6 +24,7 @@ from sales.metrics import (
     Scope,
     activities_by_owner,
     deals_by_owner,
+    forecast,
     lost_by_reason,
     rolled,
     sales_actuals,
@@ -96,7 +97,18 @@ def figures(user, scope: Scope) -> tuple:
         (r.owner_id, r.kind): (r.planned, r.done) for r in rolled.activities_by_owner(sources, scope)
     }
     raw_sales, sold = sales_actuals(sources, scope), rolled.sales_records(sources, scope)
-    return [
+    weights = {stages[1].pk: Decimal("12.5")}
+    open_figures = [("open book and risk", raw_open(sources, scope, None), rolled_open(sources, scope, None))]
+    open_figures.append(
+        ("open book, learned", raw_open(sources, scope, weights), rolled_open(sources, scope, weights))
+    )
+    return open_figures + [
+        ("forecast", forecast(sources, scope, None), rolled.forecast(sources, scope)),
+        (
+            "forecast, learned",
+            forecast(sources, scope, None, weights),
+            rolled.forecast(sources, scope, weights),
+        ),
         ("won and lost per rep", raw_owners, rolled_owners),
         ("lost by reason", lost_by_reason(sources, scope), closed.reasons),
         ("cycle", sales_cycle(sources, scope), closed.cycle),
@@ -109,6 +121,19 @@ def figures(user, scope: Scope) -> tuple:
         ("sales", raw_sales, sold.actuals),
         ("trend", won_trend(sources, scope), rolled.won_trend(sources, scope)),
     ]
+
+
+TODAY = datetime.date(2025, 2, 10)
+
+
+def raw_open(sources, scope, weights) -> set:
+    rows = deals_by_owner(sources, scope, today=TODAY, stale_days=14, weights=weights, closed=False)
+    return {r for r in rows if r.open_n}
+
+
+def rolled_open(sources, scope, weights) -> set:
+    book = rolled.open_book(sources, scope, TODAY, weights)
+    return set(rolled.open_owners(book, rolled.stale_counts(sources, scope, TODAY, 14)))
 
 
 def assert_same(user, scopes=SCOPES):
@@ -157,6 +182,7 @@ def apply(action, world, deals: list, clock: Clock) -> None:
         made = create_deal(
             customer=customer, title=f"Deal {len(deals)}", owner=reps[args[0]], by=admin,
             amount=Decimal(args[2]) / 4, opened_on=at.date(), at=at,
+            expected_close=at.date() + datetime.timedelta(days=args[2] % 70 - 30) if args[2] % 5 else None,
         )  # fmt: skip
         Deal.objects.get(pk=made.pk).apply_edit({"product": products[args[0] % 2]}, version=made.version)
         deals.append(made)
