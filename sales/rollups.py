@@ -657,13 +657,15 @@ def _insert_select(qs: QuerySet, grain: str, using: str) -> None:
     q = connection.ops.quote_name
     sql, params = qs.query.get_compiler(using=using).as_sql()
     columns = [*CELL_COLUMNS, *MEASURES]
-    picked = columns[1:]
-    select = ", ".join(f"f.{q('f_' + c)}" for c in picked)
+    keys = ", ".join(f"f.{q('f_' + c)}" for c in CELL_COLUMNS[1:])
+    sums = ", ".join(f"SUM(f.{q('f_' + m)})" for m in MEASURES)
+    # Grouped again by the cell: the ORM groups by the columns under an expression (a region and
+    # its blank, say), which can give one cell in two rows.
     with connection.cursor() as cursor:
         cursor.execute(
             # Names from the model's metadata, the SELECT compiled by the ORM with its parameters.
             f"INSERT INTO {q(Rollup._meta.db_table)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608
-            f"SELECT %s, {select} FROM ({sql}) f",
+            f"SELECT %s, {keys}, {sums} FROM ({sql}) f GROUP BY {keys}",
             (grain, *params),
         )
 
