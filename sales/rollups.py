@@ -40,6 +40,8 @@ from django.utils import timezone
 # The columns of a fact row, in the order of the rollup table's key and measures.
 KEY_COLUMNS = ("kind", "day", "key", "tag", "owner_id", "product_id", "region", "channel")
 MEASURES = ("n", "cents", "micros")
+# Product, region and channel of the per-owner rows, which add up every product, region and channel.
+ALL_DIMS = (0, "", "")
 # A rollup cell: the grain, then the day and the rest of a fact's key in the same order.
 CELL_COLUMNS = ("grain", "day", "kind", "key", "tag", "owner_id", "product_id", "region", "channel")
 
@@ -294,9 +296,16 @@ def add(delta: dict[tuple, list[int]], using: str) -> None:
     from sales.models import Rollup
 
     cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for (kind, day, *rest), measures in delta.items():
-        for grain, first in ((Rollup.Grain.DAY, day), (Rollup.Grain.MONTH, day.replace(day=1))):
-            cell = cells[(str(grain), first, kind, *rest)]
+    G = Rollup.Grain
+    for (kind, day, key, tag, owner, *dims), measures in delta.items():
+        month = day.replace(day=1)
+        for grain, first, rest in (
+            (G.DAY, day, dims),
+            (G.MONTH, month, dims),
+            (G.OWNER_DAY, day, ALL_DIMS),
+            (G.OWNER_MONTH, month, ALL_DIMS),
+        ):
+            cell = cells[(str(grain), first, kind, key, tag, owner, *rest)]
             for i, value in enumerate(measures):
                 cell[i] += value
     rows = [(*k, *v) for k, v in cells.items() if any(v)]
@@ -629,24 +638,34 @@ def rebuild(using: str = "default", *, stays: bool = False) -> int:
         )
         for qs in parts:
             _insert_select(qs, Rollup.Grain.DAY, using)
-        months = (
-            Rollup.objects.using(using)
-            .filter(grain=Rollup.Grain.DAY)
-            .values(
-                f_kind=F("kind"),
-                f_day=TruncMonth("day"),
-                f_key=F("key"),
-                f_tag=F("tag"),
-                f_owner_id=F("owner_id"),
-                f_product_id=F("product_id"),
-                f_region=F("region"),
-                f_channel=F("channel"),
-            )
-            .annotate(f_n=Sum("n"), f_cents=Sum("cents"), f_micros=Sum("micros"))
-            .order_by()
-        )
-        _insert_select(months, Rollup.Grain.MONTH, using)
+        G = Rollup.Grain
+        _insert_select(_regrouped(using, G.DAY, month=True), G.MONTH, using)
+        _insert_select(_regrouped(using, G.DAY, dims=False), G.OWNER_DAY, using)
+        _insert_select(_regrouped(using, G.MONTH, dims=False), G.OWNER_MONTH, using)
         return Rollup.objects.using(using).count()
+
+
+def _regrouped(using: str, grain: str, *, month: bool = False, dims: bool = True) -> QuerySet:
+    """The rows of ``grain`` summed by month (``month``) or over every product, region and channel
+    (``dims=False``), as fact rows."""
+    from sales.models import Rollup
+
+    blank = {"f_product_id": Value(0), "f_region": Value(""), "f_channel": Value("")}
+    kept = {"f_product_id": F("product_id"), "f_region": F("region"), "f_channel": F("channel")}
+    return (
+        Rollup.objects.using(using)
+        .filter(grain=grain)
+        .values(
+            f_kind=F("kind"),
+            f_day=TruncMonth("day") if month else F("day"),
+            f_key=F("key"),
+            f_tag=F("tag"),
+            f_owner_id=F("owner_id"),
+            **(kept if dims else blank),
+        )
+        .annotate(f_n=Sum("n"), f_cents=Sum("cents"), f_micros=Sum("micros"))
+        .order_by()
+    )
 
 
 def _insert_select(qs: QuerySet, grain: str, using: str) -> None:

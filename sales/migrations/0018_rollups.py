@@ -35,7 +35,18 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("grain", models.CharField(choices=[("d", "day"), ("m", "month")], max_length=1)),
+                (
+                    "grain",
+                    models.CharField(
+                        choices=[
+                            ("d", "day"),
+                            ("m", "month"),
+                            ("D", "day, per owner"),
+                            ("M", "month, per owner"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
                 ("day", models.DateField()),
                 (
                     "kind",

@@ -18,6 +18,7 @@ class Migration(migrations.Migration):
                 condition=models.Q(("status", "open")),
                 fields=["owner", "expected_close"],
                 include=(
+                    "id",
                     "amount",
                     "probability",
                     "probability_overridden",

@@ -166,7 +166,7 @@ class Deal(Tracked):
             models.Index(
                 fields=["owner", "expected_close"],
                 include=[
-                    "amount", "probability", "probability_overridden", "stage", "opened_on",
+                    "id", "amount", "probability", "probability_overridden", "stage", "opened_on",
                     "original_expected_close",
                 ],
                 condition=models.Q(status="open"),

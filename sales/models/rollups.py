@@ -22,6 +22,10 @@ class Rollup(models.Model):
     class Grain(models.TextChoices):
         DAY = "d", _("day")
         MONTH = "m", _("month")
+        # The same sums per owner alone (product 0, region and channel blank): what a view with no
+        # product, category, region or channel filter reads, a few rows a month per rep.
+        OWNER_DAY = "D", _("day, per owner")
+        OWNER_MONTH = "M", _("month, per owner")
 
     class Kind(models.TextChoices):
         # Open deals by expected close, ``key`` = stage, ``tag`` = probability set by hand (o) and
