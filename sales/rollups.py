@@ -308,7 +308,9 @@ def add(delta: dict[tuple, list[int]], using: str) -> None:
             cell = cells[(str(grain), first, kind, key, tag, owner, *rest)]
             for i, value in enumerate(measures):
                 cell[i] += value
-    rows = [(*k, *v) for k, v in cells.items() if any(v)]
+    # In one order for every writer: two transactions adding to the same cells wait for each other
+    # instead of deadlocking.
+    rows = sorted((*k, *v) for k, v in cells.items() if any(v))
     connection = connections[using]
     q = connection.ops.quote_name
     table = q(Rollup._meta.db_table)
