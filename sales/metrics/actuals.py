@@ -40,20 +40,34 @@ def sales_actuals(sources: Sources, scope: Scope) -> Actuals:
         .annotate(total=Sum("amount"), n=Count("pk"))
         .order_by()
     )
+    return collect_actuals(
+        (
+            r["owner"],
+            owner_name(r),
+            to_month(r["month"]),
+            r["product__category"],
+            r["n"],
+            Decimal(r["total"] or 0),
+        )
+        for r in rows
+    )
+
+
+def collect_actuals(rows) -> Actuals:
+    """Sum (owner, owner's name, month, category, records, amount) rows by rep, month and category."""
     total, records = Decimal(0), 0
     by_owner: dict[int, Decimal] = defaultdict(Decimal)
     by_month: dict[datetime.date, Decimal] = defaultdict(Decimal)
     by_category: dict[str, Decimal] = defaultdict(Decimal)
     names: dict[int, str] = {}
     category_names: dict[str, str] = {}
-    for row in rows:
-        amount = Decimal(row["total"] or 0)
+    for owner, name, month, category, n, amount in rows:
         total += amount
-        records += row["n"]
-        by_owner[row["owner"]] += amount
-        names[row["owner"]] = owner_name(row)
-        by_month[to_month(row["month"])] += amount
-        category = (row["product__category"] or "").strip()
+        records += n
+        by_owner[owner] += amount
+        names[owner] = name
+        by_month[month] += amount
+        category = (category or "").strip()
         by_category[category.casefold()] += amount
         category_names.setdefault(category.casefold(), category)
     return Actuals(

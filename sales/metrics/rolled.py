@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db.models import BooleanField, Case, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 
-from sales.metrics.actuals import Actuals
+from sales.metrics.actuals import Actuals, collect_actuals
 from sales.metrics.people import OwnerActivities
 from sales.metrics.pipeline import (
     OWNER_NAMES,
@@ -266,29 +266,12 @@ def sales_records(sources: Sources, scope: Scope) -> Records:
         .annotate(n=Sum("n"), c=Sum("cents"))
         .order_by()
     )
-    total, counts = 0, {"sale": 0, "reversal": 0}
-    by_owner: dict[int, int] = defaultdict(int)
-    by_month: dict[datetime.date, int] = defaultdict(int)
-    by_category: dict[str, int] = defaultdict(int)
-    names: dict[int, str] = {}
-    category_names: dict[str, str] = {}
+    rows = list(rows)
+    counts = {"sale": 0, "reversal": 0}
     for r in rows:
-        total += r["c"]
         counts[r["kind"]] += r["n"]
-        by_owner[r["owner"]] += r["c"]
-        names[r["owner"]] = owner_name(r)
-        by_month[to_month(r["month"])] += r["c"]
-        name = (r["category"] or "").strip()
-        by_category[name.casefold()] += r["c"]
-        category_names.setdefault(name.casefold(), name)
-    actuals = Actuals(
-        total=money(total),
-        records=counts["sale"] + counts["reversal"],
-        by_owner={k: money(v) for k, v in by_owner.items()},
-        names=names,
-        by_month={k: money(v) for k, v in by_month.items()},
-        by_category={k: money(v) for k, v in by_category.items()},
-        category_names=category_names,
+    actuals = collect_actuals(
+        (r["owner"], owner_name(r), to_month(r["month"]), r["category"], r["n"], money(r["c"])) for r in rows
     )
     return Records(actuals=actuals, sales=counts["sale"], reversals=counts["reversal"])
 
