@@ -307,3 +307,27 @@ def test_the_demo_data_written_in_bulk_has_rollups_equal_to_its_rows(db):
     ragged = Scope(start=today - datetime.timedelta(days=95), end=today - datetime.timedelta(days=3))
     assert Rollup.objects.filter(kind="stay").exists()
     assert_same(admin, [year, ragged, replace(ragged, region="north"), replace(year, category="services")])
+
+
+@pytest.mark.parametrize(
+    ("action", "values"),
+    [("won", {}), ("lost", {"reason": "Budget"}), ("move", {"stage": "choose"}), ("reassign", {})],
+)
+def test_a_batch_of_deals_leaves_rollups_equal_to_the_rows(world, action, values):
+    from sales.deal_batch import Picked, apply_batch
+
+    admin, reps, customers, products = world
+    deals, clock = [], Clock()
+    for n in range(4):
+        apply(("open", n % 3, n, 400 + n), world, deals, clock)
+    apply(("activity", 1, False), world, deals, clock)
+    if action == "reassign":
+        values = {"owner": reps[2]}
+    if action == "move":
+        values = {"stage": Stage.objects.get(key="choose")}
+    picked = [Picked(pk=d.pk, version=Deal.objects.get(pk=d.pk).version) for d in deals[:3]]
+    assert apply_batch(admin, picked, action, **values) == 3
+    assert_same(admin, SCOPES[:2])
+    kept = rollup_rows()
+    rollups.rebuild()
+    assert rollup_rows() == kept
