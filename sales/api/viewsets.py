@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -39,6 +40,13 @@ from sales.models import (
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+
+# The serializers check unique values first; a row written meanwhile by someone else can still reach
+# the database's constraint, which is a conflict, not a server error.
+TAKEN_MEANWHILE = gettext_lazy(
+    "Another record has just taken one of these unique values (such as the external id)."
+)
 
 
 class CrmPagination(PageNumberPagination):
@@ -83,15 +91,11 @@ class VisibleModelViewSet(ListFilters, viewsets.ModelViewSet):
         self._write(serializer.save)
 
     def _write(self, save) -> None:
-        # The serializers check unique values first; a row written meanwhile by someone else can
-        # still reach the database's constraint, which is a conflict, not a server error.
         try:
             with transaction.atomic():
                 save()
         except IntegrityError as exc:
-            raise Conflict(
-                _("Another record has just taken one of these unique values (such as the external id).")
-            ) from exc
+            raise Conflict(TAKEN_MEANWHILE) from exc
 
     def perform_destroy(self, instance) -> None:
         try:
@@ -225,7 +229,11 @@ _DEAL_ERRORS = {
 
 @extend_schema_view(
     create=extend_schema(
-        request=serializers.DealCreateSerializer, responses={201: serializers.DealSerializer}
+        request=serializers.DealCreateSerializer,
+        responses={
+            201: serializers.DealSerializer,
+            409: OpenApiResponse(description="The external id was taken by another record meanwhile."),
+        },
     ),
     update=extend_schema(
         request=serializers.DealEditSerializer, responses={200: serializers.DealSerializer, **_DEAL_ERRORS}
@@ -266,6 +274,8 @@ class DealViewSet(
                 return self._done(deal, status.HTTP_201_CREATED)
         except DealError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
+        except IntegrityError as exc:  # an external id taken since the serializer checked it
+            raise Conflict(TAKEN_MEANWHILE) from exc
 
     def update(self, request: Request, *args, partial: bool = False, **kwargs) -> Response:
         deal = self.get_object()

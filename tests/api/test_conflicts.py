@@ -16,3 +16,18 @@ def test_an_external_id_taken_meanwhile_is_a_conflict(api, rep, monkeypatch):
     assert Customer.objects.filter(external_id="CRM-1").count() == 1
     # The request's transaction is still usable afterwards.
     assert api.get("/api/customers/").status_code == 200
+
+
+def test_a_deal_whose_external_id_was_taken_meanwhile_is_a_conflict(api, rep, monkeypatch):
+    from sales.models import Deal
+    from tests.factories import DealFactory
+
+    customer = CustomerFactory(owner=rep)
+    DealFactory(owner=rep, customer=customer, external_id="DEAL-1")
+    monkeypatch.setattr(UniqueValidator, "__call__", lambda self, value, field: None)
+    body = {"title": "Second", "customer": customer.pk, "amount": "10.00", "external_id": "DEAL-1"}
+    response = api.post("/api/deals/", body, format="json")
+    assert response.status_code == 409
+    assert "unique values" in response.json()["detail"]
+    assert Deal.objects.filter(external_id="DEAL-1").count() == 1
+    assert api.get("/api/deals/").status_code == 200
