@@ -46,7 +46,7 @@ def apply_batch(user, picked: list[Picked], action: str, **values) -> int:
     try:
         ids = {p.pk for p in picked}
         # One rollup bracket for the batch: the deals' figures are read twice in all, not per deal.
-        with transaction.atomic(), rollups.bracket(rollups.Touch(deals=ids, families=ids)):
+        with transaction.atomic(), rollups.bracket(rollups.Touch(deals=ids, ledgers=ids, families=ids)):
             deals = Deal.objects.visible_to(user).for_display().select_for_update(of=("self",))
             found = {d.pk: d for d in deals.filter(pk__in=ids)}
             for p in picked:

@@ -210,6 +210,7 @@ class Touch:
     sales records and activities."""
 
     deals: set = field(default_factory=set)
+    ledgers: set = field(default_factory=set)  # deals whose stage changes are read
     families: set = field(default_factory=set)
     customers: set = field(default_factory=set)
     records: set = field(default_factory=set)
@@ -218,6 +219,7 @@ class Touch:
     def covers(self, other: "Touch") -> bool:
         return (
             other.deals <= self.deals
+            and other.ledgers <= self.ledgers
             and other.families <= self.families
             and other.customers <= self.customers
             and other.records <= self.records
@@ -225,7 +227,9 @@ class Touch:
         )
 
     def __bool__(self) -> bool:
-        return bool(self.deals or self.families or self.customers or self.records or self.activities)
+        return bool(
+            self.deals or self.ledgers or self.families or self.customers or self.records or self.activities
+        )
 
 
 def _querysets(touch: Touch, using: str):
@@ -235,7 +239,7 @@ def _querysets(touch: Touch, using: str):
     customers = touch.customers
     deals = Deal.objects.using(using).filter(Q(pk__in=touch.deals) | Q(customer_id__in=customers))
     changes = StageChange.objects.using(using).filter(
-        Q(deal_id__in=touch.deals) | Q(deal__customer_id__in=customers)
+        Q(deal_id__in=touch.ledgers) | Q(deal__customer_id__in=customers)
     )
     records = SalesRecord.objects.using(using).filter(
         Q(pk__in=touch.records) | Q(deal_id__in=touch.families) | Q(customer_id__in=customers)
@@ -257,7 +261,9 @@ def facts_of(touch: Touch, using: str) -> dict[tuple, list[int]]:
     deals, changes, records, activities = _querysets(touch, using)
     parts = []
     if touch.deals or touch.customers:
-        parts += deal_facts(deals) + change_facts(changes)
+        parts += deal_facts(deals)
+    if touch.ledgers or touch.customers:
+        parts += change_facts(changes)
     if touch.records or touch.families or touch.customers:
         parts += record_facts(records)
     if touch.activities or touch.families or touch.customers:
@@ -412,8 +418,11 @@ WATCHED = {
 
 def _touch_of(instance, *, deleting: bool = False) -> Touch:
     name = instance._meta.model_name
+    if name == "deal" and getattr(instance, "_rollup_new", False):
+        return Touch(deals={instance.pk})  # nothing hangs on a deal just made
     if name == "deal":
-        return Touch(deals={instance.pk}, families=set() if deleting else {instance.pk})
+        pk = {instance.pk}
+        return Touch(deals=pk, ledgers=pk, families=set() if deleting else pk)
     if name == "customer":
         return Touch(customers={instance.pk})
     if name == "salesrecord":
@@ -469,6 +478,7 @@ def _before(instance, using: str, *, deleting: bool = False) -> None:
         return
     if name in ("salesrecord", "activity") and _adopted(instance, using):
         return
+    instance._rollup_new = adding
     if adding:
         instance._rollup_before = {}
         return

@@ -209,7 +209,7 @@ class Deal(Tracked):
 
     def touch(self) -> "rollups.Touch":
         """The rows a change of this deal can move in the rollups: itself and all that hangs on it."""
-        return rollups.Touch(deals={self.pk}, families={self.pk})
+        return rollups.Touch(deals={self.pk}, ledgers={self.pk}, families={self.pk})
 
     def _write(self, **changes) -> None:
         """Save ``changes`` only if nobody saved the deal since this copy was read.
@@ -457,7 +457,7 @@ class StageChange(AppendOnly, models.Model):
         # A new row ends the deal's last stay: its length is stored, and the rollups take it in.
         if not self._state.adding:
             raise self.refusal(self.edit_refused)
-        with transaction.atomic(savepoint=False), rollups.bracket(rollups.Touch(deals={self.deal_id})):
+        with transaction.atomic(savepoint=False), rollups.bracket(rollups.Touch(ledgers={self.deal_id})):
             last = (
                 StageChange.objects.filter(deal_id=self.deal_id)
                 .order_by("-changed_at", "-pk")
