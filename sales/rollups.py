@@ -287,9 +287,6 @@ def _as_date(value) -> datetime.date:
 
 
 def _as_int(value) -> int:
-    """A key: a number, or a cycle given as a duration (whole days)."""
-    if isinstance(value, datetime.timedelta):
-        return value.days
     return int(value or 0)
 
 

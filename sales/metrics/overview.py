@@ -5,14 +5,13 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sales.metrics import rolled
-from sales.metrics.actuals import Actuals, Execution, execution, sales_actuals
+from sales.metrics.actuals import Actuals, Execution, execution
 from sales.metrics.indicators import IndicatorReport, choose_plan, indicators_for
 from sales.metrics.people import (
     ActivitySummary,
     LeaderRow,
     RiskCounts,
     RiskRow,
-    activities_by_owner,
     count_risks,
     rank_reps,
     risk_list,
@@ -28,13 +27,7 @@ from sales.metrics.pipeline import (
     SalesCycle,
     StageTime,
     attainment,
-    deals_by_owner,
-    forecast,
-    lost_by_reason,
-    sales_cycle,
-    stage_flow,
     summarize_deals,
-    won_trend,
 )
 from sales.metrics.plans import ACTIVITIES, PlanRow, Rollup, plan_rows, rep_quotas, rollup
 from sales.metrics.scope import Scope, Sources
@@ -83,7 +76,8 @@ def overview(
     stale_days: int,
     weights: dict[int, Decimal] | None = None,
 ) -> Overview:
-    """Thirteen queries, whatever the number of deals or plans: the widgets share grouped queries.
+    """A fixed number of queries, whatever the number of deals or plans: the widgets share grouped
+    queries, most of them over the rollups.
 
     ``weights`` (stage id -> learned probability) weigh the pipeline and forecast instead of the
     stage defaults; see ``sales.metrics.probabilities``.
@@ -93,31 +87,20 @@ def overview(
     rows = plan_rows(sources.plans, scope.start, scope.end)
     quota = rollup(rows, scope)
     plan = ratio_plan(rows, scope, quota)
-    if sources.rollups is None:
-        by_owner = deals_by_owner(sources, scope, today=today, stale_days=stale_days, weights=weights)
-        activities = activities_by_owner(sources, scope)
-        actuals = sales_actuals(sources, scope)
-        funnel, stage_times = stage_flow(sources, scope, stages)
-        records, cycle, trend, lost = None, sales_cycle(sources, scope), won_trend(sources, scope), None
-        lost = lost_by_reason(sources, scope)
-    else:
-        closed = rolled.closed_deals(sources, scope, sources.lost_reasons)
-        book = rolled.open_book(sources, scope, today, weights)
-        live = rolled.open_owners(book, rolled.stale_counts(sources, scope, today, stale_days))
-        by_owner = rolled.merge_owners(live, closed)
-        activities = rolled.activities_by_owner(sources, scope)
-        sold = rolled.sales_records(sources, scope)
-        actuals = sold.actuals
-        records = {"total": actuals.total, "sales": sold.sales, "reversals": sold.reversals}
-        funnel, stage_times = rolled.stage_flow(sources, scope, stages)
-        cycle, trend, lost = closed.cycle, rolled.won_trend(sources, scope), closed.reasons
+    # The period's figures from the rollups; what is about now (stale deals) from the open deals.
+    closed = rolled.closed_deals(sources, scope, sources.lost_reasons)
+    book = rolled.open_book(sources, scope, today, weights)
+    live = rolled.open_owners(book, rolled.stale_counts(sources, scope, today, stale_days))
+    by_owner = rolled.merge_owners(live, closed)
+    activities = rolled.activities_by_owner(sources, scope)
+    sold = rolled.sales_records(sources, scope)
+    actuals = sold.actuals
+    records = {"total": actuals.total, "sales": sold.sales, "reversals": sold.reversals}
+    funnel, stage_times = rolled.stage_flow(sources, scope, stages)
     summary = summarize_deals(by_owner)
     activity_quota = rollup(rows, scope, ACTIVITIES)
     done = execution(rows, actuals, scope)
-    if sources.rollups is None:
-        pipeline = forecast(sources, scope, None, weights)
-    else:
-        pipeline = rolled.forecast(sources, scope, weights)
+    pipeline = rolled.forecast(sources, scope, weights)
     months = tuple(replace(m, target=r.target) for m, r in zip(pipeline.months, done.months, strict=True))
     owners = {r.owner_id for r in by_owner} | {r.owner_id for r in activities} | set(actuals.by_owner)
     return Overview(
@@ -126,10 +109,10 @@ def overview(
         plan=plan,
         indicators=indicators_for(sources, scope, plan, records),
         summary=summary,
-        cycle=cycle,
+        cycle=closed.cycle,
         attainment=attainment(actuals.total, quota.total, scope, today),
         forecast=replace(pipeline, months=months),
-        trend=trend,
+        trend=rolled.won_trend(sources, scope),
         funnel=funnel,
         stage_times=stage_times,
         activities=summarize_activities(activities, activity_quota.total, sources.activities.model.Kind),
@@ -143,5 +126,5 @@ def overview(
         actuals=actuals,
         execution=done,
         learned_weights=weights is not None,
-        lost_reasons=lost,
+        lost_reasons=closed.reasons,
     )

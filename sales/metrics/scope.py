@@ -48,8 +48,8 @@ class Sources:
     stage_changes: QuerySet
     plans: QuerySet
     stages: QuerySet
-    rollups: QuerySet | None = None
-    lost_reasons: QuerySet | None = None
+    rollups: QuerySet
+    lost_reasons: QuerySet
 
 
 def visible_sources(user) -> Sources:
