@@ -256,8 +256,50 @@ def _querysets(touch: Touch, using: str):
 def facts_of(touch: Touch, using: str) -> dict[tuple, list[int]]:
     """The facts of ``touch``'s rows as they are now: {(kind, day, key, ...): [n, cents, micros]}."""
     totals: dict[tuple, list[int]] = {}
-    if not touch:
+    ids = [sorted(i for i in getattr(touch, name) if i is not None) for name in TOUCH_SETS]
+    if not any(ids):
         return totals
+    sql, params, slots = _statement(tuple(len(i) for i in ids), using)
+    values = [p if s is None else ids[s[0]][s[1]] for p, s in zip(params, slots, strict=True)]
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, values)
+        columns = [column[0] for column in cursor.description]
+        at = {name: columns.index(f"f_{name}") for name in (*KEY_COLUMNS, *MEASURES)}
+        for row in cursor.fetchall():
+            k = tuple(row[at[c]] for c in KEY_COLUMNS)
+            k = (k[0], _as_date(k[1]), _as_int(k[2]), *k[3:])
+            total = totals.setdefault(k, [0, 0, 0])
+            for i, m in enumerate(MEASURES):
+                total[i] += int(row[at[m]] or 0)
+    return totals
+
+
+TOUCH_SETS = ("deals", "ledgers", "families", "customers", "records", "activities")
+# Stand-ins for the ids while a statement is compiled: no table holds a negative id.
+_SENTINEL = -(10**15)
+_statements: dict[tuple, tuple[str, list, list]] = {}
+
+
+def _statement(sizes: tuple[int, ...], using: str) -> tuple[str, list, list]:
+    """The facts query for a touch with ``sizes`` ids in each of its sets, compiled once per shape.
+
+    Compiling the UNION of up to ten grouped querysets costs more than running it, and every write
+    runs it twice, so it is compiled with stand-in ids and kept: the SQL, its parameters, and for
+    each parameter the (set, place) of the id it stands for, or None for a constant."""
+    connection = connections[using]
+    key = (using, connection.vendor, connection.settings_dict["NAME"], timezone.get_default_timezone_name())
+    key += sizes
+    if key in _statements:
+        return _statements[key]
+    stand_ins = {}
+    sets = {}
+    for s, (name, size) in enumerate(zip(TOUCH_SETS, sizes, strict=True)):
+        sets[name] = set()
+        for place in range(size):
+            value = _SENTINEL - s * 10**6 - place
+            stand_ins[value] = (s, place)
+            sets[name].add(value)
+    touch = Touch(**sets)
     deals, changes, records, activities = _querysets(touch, using)
     parts = []
     if touch.deals or touch.customers:
@@ -269,13 +311,13 @@ def facts_of(touch: Touch, using: str) -> dict[tuple, list[int]]:
     if touch.activities or touch.families or touch.customers:
         parts += activity_facts(activities)
     # One query: the grouped parts have the same columns, so they go as one UNION ALL.
-    for row in parts[0].union(*parts[1:], all=True):
-        k = tuple(row[f"f_{c}"] for c in KEY_COLUMNS)
-        k = (k[0], _as_date(k[1]), _as_int(k[2]), *k[3:])
-        total = totals.setdefault(k, [0, 0, 0])
-        for i, m in enumerate(MEASURES):
-            total[i] += int(row[f"f_{m}"] or 0)
-    return totals
+    union = parts[0].union(*parts[1:], all=True)
+    sql, params = union.query.get_compiler(using=using).as_sql()
+    slots = [stand_ins.get(p) if type(p) is int else None for p in params]
+    if len(_statements) >= 512:
+        _statements.clear()
+    _statements[key] = (sql, list(params), slots)
+    return _statements[key]
 
 
 def _as_date(value) -> datetime.date:
