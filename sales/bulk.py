@@ -10,6 +10,7 @@ Only identifiers from the model's own metadata are put in the SQL text; every va
 import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 
 from django.db import connections, models, router
 
@@ -208,3 +209,68 @@ class WriteBehind:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+# What ``indexes_deferred`` drops and makes again: every index but the primary key's, every
+# unique constraint and every foreign key. Check constraints stay: they cost little per row.
+_DEFERRED_INDEXES_SQL = """
+SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+FROM pg_index i
+WHERE i.indrelid = %(table)s::regclass AND NOT i.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)
+UNION ALL
+SELECT 'constraint', c.conname, pg_get_constraintdef(c.oid)
+FROM pg_constraint c
+WHERE c.conrelid = %(table)s::regclass AND c.contype IN ('u', 'f')
+"""
+
+
+@contextmanager
+def indexes_deferred(model_list: Sequence[type[models.Model]], using: str = "default"):
+    """Load many rows into ``model_list``'s tables without keeping their indexes and foreign keys
+    row by row: on PostgreSQL they are dropped for the body and made again after it, in the same
+    transaction, as ``pg_restore`` does (one sorted index build, one join per foreign key, instead
+    of millions of index insertions and trigger calls), then analysed. Elsewhere this does nothing.
+
+    Must run inside a transaction: a failure anywhere rolls the drops back with the rows. The tables
+    are locked against every other session until the transaction ends.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("indexes_deferred needs a transaction")
+    quote = connection.ops.quote_name
+    dropped = []
+    with connection.cursor() as cursor:
+        # A table with foreign-key checks still queued cannot be altered: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for model in model_list:
+            table = model._meta.db_table
+            cursor.execute(_DEFERRED_INDEXES_SQL, {"table": quote(table)})
+            for kind, name, definition in cursor.fetchall():
+                # Names and definitions come from PostgreSQL's own catalog, not from data.
+                if kind == "index":
+                    cursor.execute(f"DROP INDEX {name}")
+                else:
+                    cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                dropped.append((table, kind, name, definition))
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # Sorting for an index build gets more memory than a row-by-row load needs.
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        # Unique constraints before the foreign keys that may rest on them.
+        for table, kind, name, definition in sorted(
+            dropped, key=lambda d: d[1] == "constraint" and "FOREIGN" in d[3]
+        ):
+            if kind == "index":
+                cursor.execute(definition)
+            else:
+                cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # The planner's statistics, for the first pages after the load rather than autovacuum's next round.
+        for model in model_list:
+            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")

@@ -1,10 +1,15 @@
 from io import StringIO
 
+import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.db import IntegrityError, connection
 from rest_framework.test import APIClient
 
 from customers.models import Contact, Customer
+from sales.bulk import insert_objects
+from sales.management.commands import seed_demo
+from sales.management.commands.seed_demo import BULKY_TABLES
 from sales.models import Activity, Deal, SalesPlan, SalesRecord, StageChange
 from tests.factories import CustomerFactory
 
@@ -144,3 +149,48 @@ def test_demo_customers_have_distinct_names_without_numbers_and_tasks_vary(db):
     assert not [n for n in names if n.split()[-1].isdigit()]
     subjects = set(Activity.objects.filter(kind="task").values_list("subject", flat=True))
     assert len(subjects) >= 3
+
+
+def catalog() -> list:
+    """The big tables' indexes and constraints as PostgreSQL defines them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY(%s::regclass[]) "
+            "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+            [[m._meta.db_table for m in BULKY_TABLES]] * 2,
+        )
+        return cursor.fetchall()
+
+
+def test_a_big_load_makes_the_indexes_again_and_gives_the_same_rows(db, monkeypatch):
+    seed()
+    small, before = rows(), catalog() if connection.vendor == "postgresql" else None
+    # Every load counts as big: indexes and foreign keys are dropped for it and made again.
+    monkeypatch.setattr(seed_demo, "DEFER_INDEXES_FROM", 0)
+    seed(reset=True)
+    assert rows() == small
+    if connection.vendor == "postgresql":
+        assert before and catalog() == before
+
+
+def test_a_big_load_that_breaks_a_unique_constraint_keeps_nothing(db, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("indexes are only deferred on PostgreSQL")
+    seed()
+    before, demo = catalog(), rows()
+    monkeypatch.setattr(seed_demo, "DEFER_INDEXES_FROM", 0)
+    plans = seed_demo.Command._plans
+
+    def plans_and_a_twin(self, today, users):
+        plans(self, today, users)
+        # A second customer with the first one's external id: found when the unique constraint
+        # is made again, after the load.
+        insert_objects(Customer, [Customer(name="Twin", external_id="demo-customer-1", owner=users["rep1"])])
+
+    monkeypatch.setattr(seed_demo.Command, "_plans", plans_and_a_twin)
+    with pytest.raises(IntegrityError):
+        seed(reset=True)
+    assert catalog() == before
+    assert rows() == demo

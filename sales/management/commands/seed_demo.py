@@ -27,8 +27,18 @@ from history.actor import acting_as
 from people.models import Team
 from people.visibility import MANAGERS_GROUP, REPS_GROUP
 from sales import rollups
-from sales.bulk import WriteBehind, insert_objects, insert_rows, insert_rows_returning_ids
-from sales.models import Activity, Deal, LostReason, Product, SalesPlan, SalesRecord, Stage, StageChange
+from sales.bulk import WriteBehind, indexes_deferred, insert_objects, insert_rows, insert_rows_returning_ids
+from sales.models import (
+    Activity,
+    Deal,
+    LostReason,
+    Product,
+    Rollup,
+    SalesPlan,
+    SalesRecord,
+    Stage,
+    StageChange,
+)
 from sales.rollups import stay_after
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo users, documented in the README
@@ -36,6 +46,8 @@ PREFIX = "demo-"
 BATCH = 5000
 # Deals are drawn and written this many at a time.
 CHUNK = 20000
+# From this many deals on, the big tables' indexes and foreign keys are made after the load.
+DEFER_INDEXES_FROM = 50_000
 
 FIRST = [
     "Acme", "Blue Harbor", "Cedar", "Delta", "Eastwind", "Falcon", "Greenfield", "Harbor", "Ironwood",
@@ -116,6 +128,8 @@ CHANGE_FIELDS = [
     "deal_id", "from_stage_id", "to_stage_id", "status", "changed_at", "changed_by_id", "amount",
     "probability", "expected_close", "stay_micros",
 ]  # fmt: skip
+# The tables a big load fills.
+BULKY_TABLES = [Customer, Contact, Deal, StageChange, SalesRecord, Activity, Rollup]
 RECORD_FIELDS = [
     "customer_id", "owner_id", "deal_id", "product_id", "amount", "sold_on", "note", "external_id",
     "created_at",
@@ -318,17 +332,19 @@ class Command(BaseCommand):
         today = timezone.localdate()
         # Demo rows are nobody's doing: their history (teams, products) names no one.
         # The rows are written in bulk; the dashboard's rollups are rebuilt from them at the end.
-        with transaction.atomic(), acting_as(None):
-            with rollups.suspended():
-                users = self._users()
-                self._clear()
-                products = self._products()
-                stages = {stage.key: stage for stage in Stage.objects.all()}
-                reps = [users["rep1"], users["rep2"]]
+        with transaction.atomic(), acting_as(None), rollups.suspended():
+            users = self._users()
+            self._clear()
+            products = self._products()
+            stages = {stage.key: stage for stage in Stage.objects.all()}
+            reps = [users["rep1"], users["rep2"]]
+            # A big load skips the per-row index upkeep and makes the indexes once at the end.
+            bulky = BULKY_TABLES if deals >= DEFER_INDEXES_FROM else []
+            with indexes_deferred(bulky):
                 customer_rows = self._customers(rng, customers, reps)
                 deal_count = self._deals(rng, deals, customer_rows, products, stages, today, days=365 * years)
                 self._plans(today, users)
-            rollups.rebuild()
+                rollups.rebuild()
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
