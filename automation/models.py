@@ -95,9 +95,23 @@ class ReminderQuerySet(models.QuerySet):
         return self.filter(owner_filter(user, "activity__owner"))
 
     def claimable(self, now) -> "ReminderQuerySet":
-        """Waiting, or claimed by a worker whose lease ran out before it marked the reminder sent."""
+        """Waiting, or claimed by a worker whose lease ran out before it marked the reminder sent,
+        with tries left."""
         return self.filter(
-            Q(state=Reminder.State.PENDING) | Q(state=Reminder.State.SENDING, lease_until__lt=now)
+            Q(state=Reminder.State.PENDING)
+            | Q(
+                state=Reminder.State.SENDING,
+                lease_until__lt=now,
+                attempts__lt=settings.CRM_REMINDER_MAX_ATTEMPTS,
+            )
+        )
+
+    def spent(self, now) -> "ReminderQuerySet":
+        """Claimed as many times as a reminder may be, and still not sent when the last lease ran out."""
+        return self.filter(
+            state=Reminder.State.SENDING,
+            lease_until__lt=now,
+            attempts__gte=settings.CRM_REMINDER_MAX_ATTEMPTS,
         )
 
 
@@ -113,6 +127,7 @@ class Reminder(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         SKIPPED = "skipped", _("Not sent (done or no longer due)")
+        FAILED = "failed", _("Not sent (the mail server refused it every time)")
 
     activity = models.ForeignKey(
         "sales.Activity", on_delete=models.CASCADE, related_name="reminders", verbose_name=_("activity")

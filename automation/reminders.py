@@ -95,19 +95,50 @@ def deliver(pk: int, now: datetime.datetime, worker: str, connection) -> bool:
             context={"activity": activity, "owner": owner, "url": settings.CRM_SITE_URL + link},
         )
         connection.send_messages([email])
-    with translation.override(language):
-        text = _("Reminder: %(subject)s") % {"subject": activity.subject}
     with transaction.atomic():
-        Notification.objects.get_or_create(
-            key=f"reminder:{reminder.pk}",
-            defaults={"user": owner, "text": text[:300], "url": link, "created_at": now},
-        )
+        _notify(reminder, now)
         _mine(pk, worker).update(state=Reminder.State.SENT, sent_at=now, lease_until=None)
     return True
 
 
+def _notify(reminder: Reminder, now: datetime.datetime) -> None:
+    """The reminder's in-app notification, made once whatever happens to its email."""
+    activity = reminder.activity
+    with translation.override(profile_of(activity.owner).email_language):
+        text = _("Reminder: %(subject)s") % {"subject": activity.subject}
+    Notification.objects.get_or_create(
+        key=f"reminder:{reminder.pk}",
+        defaults={
+            "user": activity.owner,
+            "text": text[:300],
+            "url": reverse("sales:activity_edit", args=[activity.pk]),
+            "created_at": now,
+        },
+    )
+
+
+def give_up(reminders, now: datetime.datetime) -> int:
+    """Mark ``reminders`` failed: their email could not be sent in as many tries as a reminder gets.
+    The owner is still reminded in the app; the email is not tried again."""
+    failed = 0
+    for reminder in reminders.select_related("activity__owner__crm_profile"):
+        with transaction.atomic():
+            if Reminder.objects.filter(
+                pk=reminder.pk, state=reminder.state, attempts=reminder.attempts
+            ).update(state=Reminder.State.FAILED, lease_until=None):
+                _notify(reminder, now)
+                failed += 1
+                log.error(
+                    "Reminder %s not emailed after %s tries; notified in the app",
+                    reminder.pk,
+                    reminder.attempts,
+                )
+    return failed
+
+
 def send_due_reminders(now: datetime.datetime, worker: str) -> int:
     queue_due(now)
+    give_up(Reminder.objects.spent(now), now)
     sent = 0
     connection = get_connection()
     while ids := claim(now, worker):
@@ -115,6 +146,8 @@ def send_due_reminders(now: datetime.datetime, worker: str) -> int:
             try:
                 sent += deliver(pk, now, worker, connection)
             except Exception:
-                # Left "sending": once its lease runs out a later round tries again.
+                # Left "sending": once its lease runs out a later round tries again, until the
+                # reminder has had all its tries.
                 log.exception("Reminder %s could not be sent", pk)
+                give_up(_mine(pk, worker).filter(attempts__gte=settings.CRM_REMINDER_MAX_ATTEMPTS), now)
     return sent

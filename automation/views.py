@@ -135,6 +135,7 @@ def health(request: HttpRequest) -> JsonResponse:
             "reminders_waiting": waiting.count(),
             "oldest_waiting_seconds": int((now - oldest).total_seconds()) if oldest else None,
             "imports_waiting": ImportJob.objects.claimable(now).count(),
+            "reminders_failed": Reminder.objects.filter(state=Reminder.State.FAILED).count(),
         }
     parts["worker"] = worker
     parts["queue"] = queue

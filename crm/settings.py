@@ -189,9 +189,12 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-emails"))
 CRM_SITE_URL = env_str("CRM_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The worker (python manage.py worker): seconds between its rounds, how long a claimed reminder is
-# held before another worker may take it over, and when the daily jobs run (business time zone).
+# held before another worker may take it over (and how often it is tried), and when the daily
+# jobs run (business time zone).
 CRM_WORKER_INTERVAL = env_int("CRM_WORKER_INTERVAL", 10, minimum=1)
 CRM_REMINDER_LEASE_SECONDS = env_int("CRM_REMINDER_LEASE_SECONDS", 120, minimum=1)
+# How many times a reminder's email is tried (a lease each) before it is marked failed.
+CRM_REMINDER_MAX_ATTEMPTS = env_int("CRM_REMINDER_MAX_ATTEMPTS", 5, minimum=1)
 CRM_DIGEST_HOUR = env_int("CRM_DIGEST_HOUR", 7, minimum=0)
 # The weekday of the managers' weekly digest (0 Monday … 6 Sunday).
 CRM_WEEKLY_DIGEST_WEEKDAY = env_int("CRM_WEEKLY_DIGEST_WEEKDAY", 0, minimum=0)

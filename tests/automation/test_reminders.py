@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from automation.models import Notification, Profile, Reminder
+from tests.automation.refusing_mail import RefusingEmailBackend
 from tests.factories import ActivityFactory
 
 
@@ -169,3 +170,62 @@ def test_the_api_sets_a_reminder_and_refuses_one_without_a_due_time(rep_client, 
     )
     assert made.status_code == 201
     assert made.json()["remind_at"].startswith("2026-12-08T09:00:00")
+
+
+@pytest.mark.django_db
+def test_a_reminder_the_mail_server_keeps_refusing_is_tried_five_times_then_only_notified(
+    rep, settings, client, caplog
+):
+    settings.EMAIL_BACKEND = "tests.automation.refusing_mail.RefusingEmailBackend"
+    settings.CRM_REMINDER_LEASE_SECONDS = 120
+    RefusingEmailBackend.tries = 0
+    rep.email = "rep@example.com"
+    rep.save()
+    now = timezone.now().replace(microsecond=0)
+    ActivityFactory(owner=rep, customer__owner=rep, subject="Call Acme", due_at=now, remind_before=0)
+
+    for attempt in range(1, 5):
+        run_worker(now + datetime.timedelta(seconds=1 + 121 * (attempt - 1)))
+        reminder = Reminder.objects.get()
+        assert (reminder.state, reminder.attempts) == (Reminder.State.SENDING, attempt)
+        assert RefusingEmailBackend.tries == attempt
+        # Within the lease nobody tries again.
+        run_worker(now + datetime.timedelta(seconds=60 + 121 * (attempt - 1)))
+        assert RefusingEmailBackend.tries == attempt
+    assert not Notification.objects.exists()
+
+    run_worker(now + datetime.timedelta(seconds=1 + 121 * 4))
+    reminder = Reminder.objects.get()
+    assert (reminder.state, reminder.attempts, reminder.lease_until) == (Reminder.State.FAILED, 5, None)
+    assert Notification.objects.get(user=rep).text == "Reminder: Call Acme"
+    assert "not emailed after 5 tries" in caplog.text
+
+    run_worker(now + datetime.timedelta(hours=1))
+    assert RefusingEmailBackend.tries == 5
+    assert Notification.objects.count() == 1
+    assert client.get("/health/").json()["queue"]["reminders_failed"] == 1
+
+
+@pytest.mark.django_db
+def test_a_reminder_whose_last_try_died_with_its_worker_is_marked_failed(rep, settings):
+    settings.CRM_REMINDER_MAX_ATTEMPTS = 2
+    rep.email = "rep@example.com"
+    rep.save()
+    now = timezone.now().replace(microsecond=0)
+    activity = ActivityFactory(owner=rep, customer__owner=rep, due_at=now, remind_before=0)
+    # Claimed for the second time by a worker that was killed before it sent anything.
+    Reminder.objects.create(
+        activity=activity,
+        remind_at=activity.remind_at,
+        state=Reminder.State.SENDING,
+        worker="killed",
+        lease_until=now + datetime.timedelta(minutes=1),
+        attempts=2,
+    )
+    run_worker(now + datetime.timedelta(seconds=30))
+    assert Reminder.objects.get().state == Reminder.State.SENDING
+
+    run_worker(now + datetime.timedelta(minutes=2))
+    assert Reminder.objects.get().state == Reminder.State.FAILED
+    assert mail.outbox == []
+    assert Notification.objects.filter(user=rep).count() == 1
