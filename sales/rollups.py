@@ -673,7 +673,7 @@ def rebuild(using: str = "default", *, stays: bool = False) -> int:
     """
     from sales.models import Activity, Deal, Rollup, SalesRecord, StageChange
 
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using), _roomy(using):
         if stays and connections[using].vendor == "postgresql":
             _fill_stays_in_sql(None, using)
         elif stays:
@@ -694,6 +694,23 @@ def rebuild(using: str = "default", *, stays: bool = False) -> int:
         _insert_select(_regrouped(using, G.DAY, dims=False), G.OWNER_DAY, using)
         _insert_select(_regrouped(using, G.MONTH, dims=False), G.OWNER_MONTH, using)
         return Rollup.objects.using(using).count()
+
+
+@contextmanager
+def _roomy(using: str):
+    """PostgreSQL: memory enough for the rebuild's groupings and sorts (millions of rows by many
+    keys) to run in memory rather than spill to disk, for this transaction only."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem')")
+        (previous,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('work_mem', '256MB', true)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
 
 
 def _regrouped(using: str, grain: str, *, month: bool = False, dims: bool = True) -> QuerySet:

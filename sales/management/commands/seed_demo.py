@@ -327,7 +327,8 @@ class Command(BaseCommand):
                 "The database already has data; keeping it. Run seed_demo --reset for a fresh demo."
             )
             return
-        started = time.perf_counter()
+        started = self._lapped = time.perf_counter()
+        self._verbosity = options.get("verbosity", 1)
         rng = random.Random(seed)
         today = timezone.localdate()
         # Demo rows are nobody's doing: their history (teams, products) names no one.
@@ -342,9 +343,14 @@ class Command(BaseCommand):
             bulky = BULKY_TABLES if deals >= DEFER_INDEXES_FROM else []
             with indexes_deferred(bulky):
                 customer_rows = self._customers(rng, customers, reps)
+                self._lap("customers")
                 deal_count = self._deals(rng, deals, customer_rows, products, stages, today, days=365 * years)
                 self._plans(today, users)
+                self._lap("deals, stage changes, sales and activities")
                 rollups.rebuild()
+                self._lap("rollups")
+            if bulky:
+                self._lap("indexes and foreign keys")
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -354,6 +360,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Sign in at /accounts/login/ as admin, manager, rep1 or rep2 with the password {DEMO_PASSWORD}."
         )
+
+    def _lap(self, what: str) -> None:
+        """With --verbosity 2, how long each part of the load took."""
+        now = time.perf_counter()
+        if self._verbosity >= 2:
+            self.stdout.write(f"{what}: {now - self._lapped:.1f} s")
+        self._lapped = now
 
     def _users(self) -> dict:
         User = get_user_model()
