@@ -230,7 +230,7 @@ def indexes_deferred(model_list: Sequence[type[models.Model]], using: str = "def
     """Load many rows into ``model_list``'s tables without keeping their indexes and foreign keys
     row by row: on PostgreSQL they are dropped for the body and made again after it, in the same
     transaction, as ``pg_restore`` does (one sorted index build, one join per foreign key, instead
-    of millions of index insertions and trigger calls), then analysed. Elsewhere this does nothing.
+    of millions of index insertions and trigger calls). Elsewhere this does nothing.
 
     Must run inside a transaction: a failure anywhere rolls the drops back with the rows. The tables
     are locked against every other session until the transaction ends.
@@ -271,6 +271,18 @@ def indexes_deferred(model_list: Sequence[type[models.Model]], using: str = "def
             else:
                 cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        # The planner's statistics, for the first pages after the load rather than autovacuum's next round.
-        for model in model_list:
-            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+
+
+def vacuum_analyze(model_list: Sequence[type[models.Model]], using: str = "default") -> bool:
+    """PostgreSQL, after a big load has committed: ``VACUUM (ANALYZE)`` the tables, as autovacuum
+    would some time later (or never, where it is off). The planner gets its statistics, and the
+    visibility map lets the dashboard's index-only scans skip the table. Returns False where it
+    cannot run: another database, or inside a transaction."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block or not model_list:
+        return False
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        # Table names from the models' metadata.
+        cursor.execute(f"VACUUM (ANALYZE) {', '.join(quote(m._meta.db_table) for m in model_list)}")
+    return True

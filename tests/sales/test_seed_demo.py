@@ -194,3 +194,21 @@ def test_a_big_load_that_breaks_a_unique_constraint_keeps_nothing(db, monkeypatc
         seed(reset=True)
     assert catalog() == before
     assert rows() == demo
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_load_is_vacuumed_and_analysed_once_committed(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM is PostgreSQL's")
+    monkeypatch.setattr(seed_demo, "DEFER_INDEXES_FROM", 0)
+    output = StringIO()
+    call_command("seed_demo", stdout=output, customers=20, deals=60, verbosity=2)
+    assert "vacuum and statistics:" in output.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relid = ANY(%s::regclass[]) "
+            "AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL ORDER BY 1",
+            [[m._meta.db_table for m in BULKY_TABLES]],
+        )
+        vacuumed = [name for (name,) in cursor.fetchall()]
+    assert vacuumed == sorted(m._meta.db_table for m in BULKY_TABLES)

@@ -27,7 +27,14 @@ from history.actor import acting_as
 from people.models import Team
 from people.visibility import MANAGERS_GROUP, REPS_GROUP
 from sales import rollups
-from sales.bulk import WriteBehind, indexes_deferred, insert_objects, insert_rows, insert_rows_returning_ids
+from sales.bulk import (
+    WriteBehind,
+    indexes_deferred,
+    insert_objects,
+    insert_rows,
+    insert_rows_returning_ids,
+    vacuum_analyze,
+)
 from sales.models import (
     Activity,
     Deal,
@@ -351,6 +358,8 @@ class Command(BaseCommand):
                 self._lap("rollups")
             if bulky:
                 self._lap("indexes and foreign keys")
+        if vacuum_analyze(bulky):
+            self._lap("vacuum and statistics")
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
