@@ -19,6 +19,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import (
     BigIntegerField,
@@ -287,8 +288,8 @@ def _statement(sizes: tuple[int, ...], using: str) -> tuple[str, list, list]:
     runs it twice, so it is compiled with stand-in ids and kept: the SQL, its parameters, and for
     each parameter the (set, place) of the id it stands for, or None for a constant."""
     connection = connections[using]
-    key = (using, connection.vendor, connection.settings_dict["NAME"], timezone.get_default_timezone_name())
-    key += sizes
+    zone = (settings.USE_TZ, timezone.get_default_timezone_name())
+    key = (using, connection.vendor, connection.settings_dict["NAME"], *zone, *sizes)
     if key in _statements:
         return _statements[key]
     stand_ins = {}

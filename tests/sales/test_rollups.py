@@ -331,3 +331,33 @@ def test_a_batch_of_deals_leaves_rollups_equal_to_the_rows(world, action, values
     kept = rollup_rows()
     rollups.rebuild()
     assert rollup_rows() == kept
+
+
+@pytest.mark.django_db
+def test_the_facts_statement_is_compiled_once_per_shape_and_time_zone(settings):
+    """The facts query is kept per shape of write; the business time zone is part of the shape, since
+    it decides an activity's day."""
+    settings.TIME_ZONE = "UTC"
+    rep = RepFactory()
+    customer = CustomerFactory(owner=rep)
+    late = datetime.datetime(2026, 3, 10, 23, 30, tzinfo=datetime.UTC)
+    first, second = (
+        Activity.objects.create(owner=rep, customer=customer, subject=s, kind="call", done_at=late)
+        for s in ("a", "b")
+    )
+    rollups._statements.clear()
+
+    def done_days(activity) -> list:
+        facts = rollups.facts_of(rollups.Touch(activities={activity.pk}), "default")
+        return [key[1] for key in facts if key[0] == "done"]
+
+    assert done_days(first) == [datetime.date(2026, 3, 10)]
+    assert done_days(second) == [datetime.date(2026, 3, 10)]
+    assert len(rollups._statements) == 1  # the same shape: compiled once
+    settings.TIME_ZONE = "Asia/Shanghai"
+    assert done_days(first) == [datetime.date(2026, 3, 11)]
+    assert len(rollups._statements) == 2
+    # Two activities are another shape; each one's facts still count once.
+    facts = rollups.facts_of(rollups.Touch(activities={first.pk, second.pk}), "default")
+    key = ("done", datetime.date(2026, 3, 11), 0, "call", rep.pk, 0, customer.region, customer.channel)
+    assert facts[key] == [2, 0, 0]
