@@ -48,7 +48,8 @@ def run_round(name: str, now: datetime.datetime, started: datetime.datetime) -> 
 
     finished = jobs.run_due_imports(now, name, language_of, alive)
     for job in finished:
-        tell_importer(job)
+        if not job.check_only:  # a check's result is on the preview page its user is watching
+            tell_importer(job)
     done["imports"] = len(finished)
     done["exports"] = jobs.run_due_exports(now, name, language_of, alive)
     # After the imports, so that the suggestions learn from what was just imported.

@@ -19,13 +19,17 @@ from dataio.models import ExportJob, ImportJob
 
 log = logging.getLogger(__name__)
 PROBLEMS_KEPT = 1000
+# The preview page shows this many notes.
+WARNINGS_KEPT = 200
 
 
 class LostClaim(Exception):
     """Another worker took the job over (this one overran its lease): roll this run back."""
 
 
-def enqueue(user, *, filename: str, data: bytes, mapping: dict, rows: int) -> ImportJob:
+def enqueue(
+    user, *, filename: str, data: bytes, mapping: dict, rows: int, check_only: bool = False
+) -> ImportJob:
     return ImportJob.objects.create(
         user=user,
         kind=mapping.get("kind", ""),
@@ -33,6 +37,7 @@ def enqueue(user, *, filename: str, data: bytes, mapping: dict, rows: int) -> Im
         data=data,
         mapping=mapping,
         rows_total=rows,
+        check_only=check_only,
     )
 
 
@@ -41,16 +46,34 @@ def claim(now: datetime.datetime, worker: str) -> ImportJob | None:
     return None if pk is None else ImportJob.objects.select_related("user").get(pk=pk)
 
 
-def _finish(job: ImportJob, state: str, summary: str, problems=()) -> int:
+def _finish(job: ImportJob, state: str, summary: str, problems=(), report: dict | None = None) -> int:
     return ImportJob.objects.filter(pk=job.pk, worker=job.worker, state=ImportJob.State.RUNNING).update(
         state=state,
         summary=summary,
-        problems=[[p.row, p.column, str(p.reason)] for p in list(problems)[:PROBLEMS_KEPT]],
+        problems=_rows(problems),
+        report=report or {},
         finished_at=timezone.now(),
         lease_until=None,
         rows_done=job.rows_total,
         data=b"",
     )
+
+
+def _rows(problems) -> list[list]:
+    return [[p.row, p.column, str(p.reason)] for p in list(problems)[:PROBLEMS_KEPT]]
+
+
+def report_of(report) -> dict:
+    """What the preview page shows of a check, as JSON."""
+    return {
+        "rows": report.rows,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "added": dict(report.added),
+        "absent_optional": [str(c) for c in report.absent_optional],
+        "warnings": _rows(report.warnings[:WARNINGS_KEPT]),
+    }
 
 
 def run(job: ImportJob, language: str, alive=None) -> ImportJob:
@@ -75,6 +98,14 @@ def run(job: ImportJob, language: str, alive=None) -> ImportJob:
             if not _finish(job, ImportJob.State.DONE, report.summary()):
                 raise LostClaim(job.pk)
 
+        if job.check_only:
+            report = run_import(
+                bytes(job.data), job.filename, mapping, user=job.user, dry_run=True, limits=upload_limits(),
+                progress=progress,
+            )  # fmt: skip
+            state = ImportJob.State.DONE if report.ok else ImportJob.State.FAILED
+            _finish(job, state, report.summary(), report.problems, report_of(report))
+            return ImportJob.objects.get(pk=job.pk)
         report = run_import(
             bytes(job.data),
             job.filename,

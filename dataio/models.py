@@ -87,6 +87,10 @@ class ImportJob(WorkerJob):
     summary = models.TextField(_("summary"), blank=True)
     # The first problems, as [row, column, reason]: the import wrote nothing.
     problems = models.JSONField(_("problems"), default=list, blank=True)
+    # A check only (the preview of a large file): nothing is written; ``report`` keeps what the
+    # preview page shows (counts, notes, optional columns missing).
+    check_only = models.BooleanField(_("check only"), default=False)
+    report = models.JSONField(_("report"), default=dict, blank=True)
 
     class Meta(WorkerJob.Meta):
         verbose_name = _("background import")

@@ -7,6 +7,7 @@ id; the client never names a file or a path.
 
 import json
 import secrets
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,6 +35,7 @@ from dataio.imports import (
     upload_limits,
 )
 from dataio.imports.forms import MappingForm, UploadForm
+from dataio.imports.report import Problem
 from dataio.models import ImportJob
 from people.visibility import is_manager_or_admin
 
@@ -173,6 +176,8 @@ def import_map(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         valid = form.is_valid()
         state["mapping"] = form.mapping.to_dict()
+        state["rows"] = len(table.rows)
+        state.pop("check", None)  # a new mapping is checked again
         request.session[SESSION_KEY] = state
         if valid and "preview" in request.POST:
             return redirect("dataio:import_preview")
@@ -210,6 +215,9 @@ def _run_mapped(request: HttpRequest, *, dry_run: bool) -> tuple[dict, Mapping, 
 
 @login_required
 def import_preview(request: HttpRequest) -> HttpResponse:
+    state = request.session.get(SESSION_KEY)
+    if state and state.get("rows", 0) > settings.CRM_IMPORT_BACKGROUND_ROWS:
+        return _preview_in_background(request)
     ran = _run_mapped(request, dry_run=True)
     if isinstance(ran, HttpResponse):
         return ran
@@ -230,6 +238,68 @@ def import_preview(request: HttpRequest) -> HttpResponse:
         "step": 3,
     }
     return render(request, "dataio/import_preview.html", context)
+
+
+def _preview_in_background(request: HttpRequest) -> HttpResponse:
+    """The preview of a file of more than CRM_IMPORT_BACKGROUND_ROWS rows: the worker checks it,
+    this page shows the progress, then the result as a preview checked in the request would."""
+    pending = _uploaded(request)
+    if isinstance(pending, HttpResponse):
+        return pending
+    state, data = pending
+    try:
+        mapping = Mapping.from_dict(state["mapping"])
+    except MappingError as exc:
+        messages.error(request, str(exc))
+        return redirect("dataio:import_map")
+    job = None
+    if state.get("check"):
+        job = ImportJob.objects.filter(pk=state["check"], user=request.user, check_only=True).first()
+    if job is None:
+        job = jobs.enqueue(
+            request.user,
+            filename=state["filename"],
+            data=data,
+            mapping=state["mapping"],
+            rows=state["rows"],
+            check_only=True,
+        )
+        state["check"] = job.pk
+        request.session[SESSION_KEY] = state
+    context = {"state": state, "kind_label": KIND_LABELS[mapping.kind], "step": 3}
+    if not job.finished:
+        return render(request, "dataio/import_preview.html", {**context, "checking": job})
+    report = _checked(job)
+    columns, rows = _preview_rows(state, data, mapping) if report.ok else ([], [])
+    context |= {
+        "report": report,
+        "preview_columns": columns,
+        "preview_rows": rows,
+        "problems": report.problems[:PROBLEMS_SHOWN],
+        "hidden_problems": max(0, len(report.problems) - PROBLEMS_SHOWN),
+    }
+    return render(request, "dataio/import_preview.html", context)
+
+
+def _checked(job: ImportJob) -> SimpleNamespace:
+    """A finished check as the preview template reads a report."""
+    saved = job.report or {}
+
+    def problems(rows: list) -> list[Problem]:
+        return [Problem(row=row, column=column, reason=reason) for row, column, reason in rows]
+
+    return SimpleNamespace(
+        ok=job.state == ImportJob.State.DONE,
+        summary=job.summary,
+        rows=saved.get("rows", job.rows_total),
+        created=saved.get("created", 0),
+        updated=saved.get("updated", 0),
+        unchanged=saved.get("unchanged", 0),
+        added=saved.get("added", {}),
+        absent_optional=saved.get("absent_optional", []),
+        warnings=problems(saved.get("warnings", [])),
+        problems=problems(job.problems),
+    )
 
 
 def _in_background(request: HttpRequest) -> HttpResponse | None:
@@ -276,6 +346,11 @@ def import_commit(request: HttpRequest) -> HttpResponse:
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     """A background import's page: its progress bar, polled until the import has ended."""
     job = get_visible_or_404(ImportJob.objects.defer("data"), request.user, pk=pk)
+    if job.check_only and job.finished:
+        # A finished check is shown on the preview page, with the import button.
+        if request.htmx:
+            return HttpResponse(headers={"HX-Redirect": reverse("dataio:import_preview")})
+        return redirect("dataio:import_preview")
     template = "dataio/partials/import_job.html" if request.htmx else "dataio/import_job.html"
     return render(request, template, {"job": job, "kind_label": KIND_LABELS.get(job.kind, job.kind)})
 

@@ -86,14 +86,21 @@ def test_the_progress_bar_follows_a_large_import_to_the_end(
     page.set_input_files("input[name=file]", str(upload))
     page.click("form[enctype='multipart/form-data'] [type=submit]")
     page.click("button[name=preview]")
-    page.click("form[action='/imports/commit/'] [type=submit]")
+
+    # The preview of a large file: the worker checks it while the page shows the progress.
+    page.wait_for_url("**/imports/preview/")
+    assert f"checking the {ROWS} rows" in page.locator("main").inner_text()
+    assert page.locator("#import-job").get_attribute("data-state") == "queued"
+    assert page.locator("#import-job .progress").get_attribute("aria-valuenow") == "0"
+    start_worker()
+    # When the check is done the page shows its result, with the button that imports.
+    commit = page.locator("form[action='/imports/commit/'] [type=submit]")
+    commit.wait_for(timeout=120_000)
+    assert f"{ROWS} rows: {ROWS} would be created" in page.locator(".alert-success").inner_text()
+    assert Customer.objects.count() == 0
+    commit.click()
 
     page.wait_for_url("**/imports/jobs/*/")
-    bar = page.locator("#import-job .progress")
-    assert page.locator("#import-job").get_attribute("data-state") == "queued"
-    assert bar.get_attribute("aria-valuenow") == "0"
-
-    start_worker()
     seen = watch_until_finished(page)
     percents = [percent for _state, percent in seen]
     assert percents == sorted(percents), seen  # the bar only moves forward

@@ -51,11 +51,17 @@ def test_a_large_import_is_queued_and_the_worker_runs_it(manager_client, manager
     manager.email = "manager@example.com"
     manager.save()
     preview = upload_and_preview(manager_client, customers_csv(12))
-    assert preview.context["report"].ok
+    check = preview.context["checking"]
+    assert (check.check_only, check.state, check.rows_total) == (True, "queued", 12)
+    call_command("worker", "--once")  # the check
+    preview = manager_client.get(reverse("dataio:import_preview"))
+    assert preview.context["report"].ok and preview.context["report"].created == 12
+    assert "Import now" in preview.content.decode()
+    assert Customer.objects.count() == 0
 
     response = manager_client.post(reverse("dataio:import_commit"))
 
-    job = ImportJob.objects.get()
+    job = ImportJob.objects.get(check_only=False)
     assert response.status_code == 302 and response.url == reverse("dataio:import_job", args=[job.pk])
     assert (job.state, job.rows_total, job.user) == ("queued", 12, manager)
     assert Customer.objects.count() == 0
@@ -128,3 +134,41 @@ def test_another_users_job_is_404(client, manager, other_rep, other_team):
     job = jobs.enqueue(manager, filename="c.csv", data=b"", mapping=MAPPING, rows=10)
     client.force_login(other_rep)
     assert client.get(reverse("dataio:import_job", args=[job.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_large_file_is_checked_by_the_worker_and_its_problems_shown_on_the_preview(manager_client):
+    preview = upload_and_preview(manager_client, customers_csv(30, bad_row=17))
+    html = preview.content.decode()
+    assert "The worker is checking the 30 rows of this file" in html
+    assert 'hx-trigger="every 1s"' in html and "Import now" not in html
+    check = preview.context["checking"]
+    # Looking again while it waits does not queue a second check.
+    assert manager_client.get(reverse("dataio:import_preview")).context["checking"] == check
+
+    call_command("worker", "--once")
+
+    poll = manager_client.get(reverse("dataio:import_job", args=[check.pk]), headers={"HX-Request": "true"})
+    assert poll.headers["HX-Redirect"] == reverse("dataio:import_preview")
+    preview = manager_client.get(reverse("dataio:import_preview"))
+    report = preview.context["report"]
+    assert not report.ok and [p.row for p in report.problems] == [18]
+    html = preview.content.decode()
+    assert "nothing was imported" in html and '<td class="num">18</td>' in html and "Import now" not in html
+    assert Customer.objects.count() == 0
+    assert mail.outbox == []  # a check's result is on the page, not in an email
+    assert ImportJob.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_new_mapping_is_checked_again(manager_client):
+    upload_and_preview(manager_client, customers_csv(12))
+    call_command("worker", "--once")
+    form = manager_client.get(reverse("dataio:import_map")).context["form"]
+    data = {name: (form[name].value() or "") for name in form.fields}
+    manager_client.post(reverse("dataio:import_map"), {**data, "preview": "1"})
+
+    preview = manager_client.get(reverse("dataio:import_preview"))
+
+    assert preview.context["checking"].state == "queued"
+    assert ImportJob.objects.filter(check_only=True).count() == 2
