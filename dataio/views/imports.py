@@ -7,7 +7,6 @@ id; the client never names a file or a path.
 
 import json
 import secrets
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib import messages
@@ -281,24 +280,28 @@ def _preview_in_background(request: HttpRequest) -> HttpResponse:
     return render(request, "dataio/import_preview.html", context)
 
 
-def _checked(job: ImportJob) -> SimpleNamespace:
-    """A finished check as the preview template reads a report."""
+def _checked(job: ImportJob) -> ImportReport:
+    """A finished check as the report of a preview run in the request (its summary in the
+    language of this request). A check that stopped on an error reports the error."""
     saved = job.report or {}
 
     def problems(rows: list) -> list[Problem]:
         return [Problem(row=row, column=column, reason=reason) for row, column, reason in rows]
 
-    return SimpleNamespace(
-        ok=job.state == ImportJob.State.DONE,
-        summary=job.summary,
+    found = problems(job.problems)
+    if job.state != ImportJob.State.DONE and not found:
+        found = [Problem(row=0, column="", reason=job.summary)]
+    return ImportReport(
+        kind=job.kind,
         rows=saved.get("rows", job.rows_total),
         created=saved.get("created", 0),
         updated=saved.get("updated", 0),
         unchanged=saved.get("unchanged", 0),
         added=saved.get("added", {}),
-        absent_optional=saved.get("absent_optional", []),
+        problems=found,
         warnings=problems(saved.get("warnings", [])),
-        problems=problems(job.problems),
+        absent_optional=saved.get("absent_optional", []),
+        dry_run=True,
     )
 
 

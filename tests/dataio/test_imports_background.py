@@ -172,3 +172,21 @@ def test_a_new_mapping_is_checked_again(manager_client):
 
     assert preview.context["checking"].state == "queued"
     assert ImportJob.objects.filter(check_only=True).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_checks_result_speaks_the_language_of_the_page_and_an_error_is_a_problem(manager_client):
+    upload_and_preview(manager_client, customers_csv(12))
+    call_command("worker", "--once")
+    chinese = manager_client.get(reverse("dataio:import_preview"), headers={"accept-language": "zh-hans"})
+    assert chinese.context["report"].summary() == "共 12 行：将新建 12 条，更新 0 条，0 条无变化。"
+
+    check = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=check.pk).update(
+        state="failed", summary="The import stopped on an error; nothing was imported.", report={}
+    )
+    report = manager_client.get(reverse("dataio:import_preview")).context["report"]
+    assert not report.ok
+    assert [str(p.reason) for p in report.problems] == [
+        "The import stopped on an error; nothing was imported."
+    ]
