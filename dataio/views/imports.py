@@ -195,8 +195,8 @@ def import_map(request: HttpRequest) -> HttpResponse:
     return render(request, "dataio/import_map.html", context)
 
 
-def _run_mapped(request: HttpRequest, *, dry_run: bool) -> tuple[dict, Mapping, ImportReport] | HttpResponse:
-    """Run the pending upload with its mapping, or redirect to the step still missing."""
+def _mapped(request: HttpRequest) -> tuple[dict, bytes, Mapping] | HttpResponse:
+    """The pending upload and its mapping, or the redirect to the step still missing."""
     pending = _uploaded(request)
     if isinstance(pending, HttpResponse):
         return pending
@@ -206,6 +206,15 @@ def _run_mapped(request: HttpRequest, *, dry_run: bool) -> tuple[dict, Mapping, 
     except MappingError as exc:
         messages.error(request, str(exc))
         return redirect("dataio:import_map")
+    return state, data, mapping
+
+
+def _run_mapped(request: HttpRequest, *, dry_run: bool) -> tuple[dict, Mapping, ImportReport] | HttpResponse:
+    """Run the pending upload with its mapping, or redirect to the step still missing."""
+    mapped = _mapped(request)
+    if isinstance(mapped, HttpResponse):
+        return mapped
+    state, data, mapping = mapped
     report = run_import(
         data, state["filename"], mapping, user=request.user, dry_run=dry_run, limits=upload_limits()
     )
@@ -242,15 +251,10 @@ def import_preview(request: HttpRequest) -> HttpResponse:
 def _preview_in_background(request: HttpRequest) -> HttpResponse:
     """The preview of a file of more than CRM_IMPORT_BACKGROUND_ROWS rows: the worker checks it,
     this page shows the progress, then the result as a preview checked in the request would."""
-    pending = _uploaded(request)
-    if isinstance(pending, HttpResponse):
-        return pending
-    state, data = pending
-    try:
-        mapping = Mapping.from_dict(state["mapping"])
-    except MappingError as exc:
-        messages.error(request, str(exc))
-        return redirect("dataio:import_map")
+    mapped = _mapped(request)
+    if isinstance(mapped, HttpResponse):
+        return mapped
+    state, data, mapping = mapped
     job = None
     if state.get("check"):
         job = ImportJob.objects.filter(pk=state["check"], user=request.user, check_only=True).first()
