@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from automation.recommendations import rebuild_when_due
-from sales.models import CustomerSuggestion, RecommendationRow
+from sales.models import CustomerSuggestion, RecommendationRow, SalesRecord
 from tests.factories import CustomerFactory, ProductFactory, SalesRecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,17 +28,21 @@ def test_nightly_once_then_again_only_after_new_sales_and_a_pause(rep, settings)
         sale(rep, customer, b)
     late = CustomerFactory(owner=rep)
     sale(rep, late, a)
-    NOW = timezone.now()  # after the sales were recorded
+    # At fixed times of one day, whatever the clock says when the test runs.
+    noon = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time(12)))
+    SalesRecord.objects.update(created_at=noon - datetime.timedelta(minutes=5))
+    NOW = noon  # after the sales were recorded
     assert rebuild_when_due(NOW) is True  # tonight's build
     assert RecommendationRow.objects.exists()
     assert list(CustomerSuggestion.objects.values_list("customer_id", "product_id")) == [(late.pk, b.pk)]
-    # Nothing new: the next rounds of the night do nothing.
+    # Nothing new: the next rounds of the day do nothing.
     assert rebuild_when_due(NOW + datetime.timedelta(minutes=1)) is False
     assert rebuild_when_due(NOW + datetime.timedelta(hours=5)) is False
     # A sale comes in (an import, a won deal): rebuilt once the pause since the last build is over.
     newcomer = CustomerFactory(owner=rep)
     sale(rep, newcomer, a)
-    NOW = timezone.now() - datetime.timedelta(minutes=1)
+    SalesRecord.objects.filter(customer=newcomer).update(created_at=noon + datetime.timedelta(hours=6))
+    NOW = noon + datetime.timedelta(hours=6) - datetime.timedelta(minutes=1)
     RecommendationRow.objects.update(built_at=NOW)
     assert rebuild_when_due(NOW + datetime.timedelta(minutes=5)) is False
     assert rebuild_when_due(NOW + datetime.timedelta(minutes=11)) is True
