@@ -15,6 +15,7 @@ from django.utils.translation import override
 
 from dataio import exports
 from dataio.imports import Mapping, MappingError, run_import, upload_limits
+from dataio.imports.report import ImportReport, Problem
 from dataio.models import ExportJob, ImportJob
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,31 @@ def report_of(report) -> dict:
         "absent_optional": [str(c) for c in report.absent_optional],
         "warnings": _rows(report.warnings[:WARNINGS_KEPT]),
     }
+
+
+def checked_report(job: ImportJob) -> ImportReport:
+    """A finished check as the report of a preview run in the request (``report_of`` read back; its
+    summary then speaks the reader's language). A check that stopped on an error reports the error."""
+    saved = job.report or {}
+
+    def problems(rows: list) -> list[Problem]:
+        return [Problem(row=row, column=column, reason=reason) for row, column, reason in rows]
+
+    found = problems(job.problems)
+    if job.state != ImportJob.State.DONE and not found:
+        found = [Problem(row=0, column="", reason=job.summary)]
+    return ImportReport(
+        kind=job.kind,
+        rows=saved.get("rows", job.rows_total),
+        created=saved.get("created", 0),
+        updated=saved.get("updated", 0),
+        unchanged=saved.get("unchanged", 0),
+        added=saved.get("added", {}),
+        problems=found,
+        warnings=problems(saved.get("warnings", [])),
+        absent_optional=saved.get("absent_optional", []),
+        dry_run=True,
+    )
 
 
 def run(job: ImportJob, language: str, alive=None) -> ImportJob:

@@ -211,15 +211,16 @@ class WriteBehind:
         self.close()
 
 
-# What ``indexes_deferred`` drops and makes again: every index but the primary key's, every
-# unique constraint and every foreign key. Check constraints stay: they cost little per row.
+# What ``indexes_deferred`` drops and makes again: every index but the primary key's (kind 'i'),
+# every unique constraint ('u') and every foreign key ('f'). Check constraints stay: they cost
+# little per row.
 _DEFERRED_INDEXES_SQL = """
-SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+SELECT 'i', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
 FROM pg_index i
 WHERE i.indrelid = %(table)s::regclass AND NOT i.indisprimary
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)
 UNION ALL
-SELECT 'constraint', c.conname, pg_get_constraintdef(c.oid)
+SELECT c.contype::text, c.conname, pg_get_constraintdef(c.oid)
 FROM pg_constraint c
 WHERE c.conrelid = %(table)s::regclass AND c.contype IN ('u', 'f')
 """
@@ -251,26 +252,40 @@ def indexes_deferred(model_list: Sequence[type[models.Model]], using: str = "def
             cursor.execute(_DEFERRED_INDEXES_SQL, {"table": quote(table)})
             for kind, name, definition in cursor.fetchall():
                 # Names and definitions come from PostgreSQL's own catalog, not from data.
-                if kind == "index":
+                if kind == "i":
                     cursor.execute(f"DROP INDEX {name}")
                 else:
                     cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
                 dropped.append((table, kind, name, definition))
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     yield
-    with connection.cursor() as cursor:
+    # Sorting for an index build gets more memory than a row-by-row load needs.
+    with connection.cursor() as cursor, transaction_setting("maintenance_work_mem", "256MB", using):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        # Sorting for an index build gets more memory than a row-by-row load needs.
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         # Unique constraints before the foreign keys that may rest on them.
-        for table, kind, name, definition in sorted(
-            dropped, key=lambda d: d[1] == "constraint" and "FOREIGN" in d[3]
-        ):
-            if kind == "index":
+        for table, kind, name, definition in sorted(dropped, key=lambda d: d[1] == "f"):
+            if kind == "i":
                 cursor.execute(definition)
             else:
                 cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@contextmanager
+def transaction_setting(name: str, value: str, using: str = "default"):
+    """PostgreSQL: the setting ``name`` at ``value`` for the body, within the current transaction,
+    then back to what it was (a rollback undoes it too). Elsewhere this does nothing."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s)", [name])
+        (previous,) = cursor.fetchone()
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, previous])
 
 
 def vacuum_analyze(model_list: Sequence[type[models.Model]], using: str = "default") -> bool:

@@ -17,7 +17,7 @@ import datetime
 import threading
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -37,6 +37,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Round, TruncDate, TruncMonth
 from django.utils import timezone
+
+from sales.bulk import transaction_setting
 
 # The columns of a fact row, in the order of the rollup table's key and measures.
 KEY_COLUMNS = ("kind", "day", "key", "tag", "owner_id", "product_id", "region", "channel")
@@ -218,19 +220,13 @@ class Touch:
     activities: set = field(default_factory=set)
 
     def covers(self, other: "Touch") -> bool:
-        return (
-            other.deals <= self.deals
-            and other.ledgers <= self.ledgers
-            and other.families <= self.families
-            and other.customers <= self.customers
-            and other.records <= self.records
-            and other.activities <= self.activities
-        )
+        return all(getattr(other, name) <= getattr(self, name) for name in TOUCH_SETS)
 
     def __bool__(self) -> bool:
-        return bool(
-            self.deals or self.ledgers or self.families or self.customers or self.records or self.activities
-        )
+        return any(getattr(self, name) for name in TOUCH_SETS)
+
+
+TOUCH_SETS = tuple(f.name for f in fields(Touch))
 
 
 def _querysets(touch: Touch, using: str):
@@ -275,7 +271,6 @@ def facts_of(touch: Touch, using: str) -> dict[tuple, list[int]]:
     return totals
 
 
-TOUCH_SETS = ("deals", "ledgers", "families", "customers", "records", "activities")
 # Stand-ins for the ids while a statement is compiled: no table holds a negative id.
 _SENTINEL = -(10**15)
 _statements: dict[tuple, tuple[str, list, list]] = {}
@@ -674,7 +669,8 @@ def rebuild(using: str = "default", *, stays: bool = False) -> int:
     """
     from sales.models import Activity, Deal, Rollup, SalesRecord, StageChange
 
-    with transaction.atomic(using=using), _roomy(using):
+    # Memory enough for the groupings of millions of rows to run in memory rather than spill to disk.
+    with transaction.atomic(using=using), transaction_setting("work_mem", "256MB", using):
         if stays and connections[using].vendor == "postgresql":
             _fill_stays_in_sql(None, using)
         elif stays:
@@ -695,23 +691,6 @@ def rebuild(using: str = "default", *, stays: bool = False) -> int:
         _insert_select(_regrouped(using, G.DAY, dims=False), G.OWNER_DAY, using)
         _insert_select(_regrouped(using, G.MONTH, dims=False), G.OWNER_MONTH, using)
         return Rollup.objects.using(using).count()
-
-
-@contextmanager
-def _roomy(using: str):
-    """PostgreSQL: memory enough for the rebuild's groupings and sorts (millions of rows by many
-    keys) to run in memory rather than spill to disk, for this transaction only."""
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('work_mem')")
-        (previous,) = cursor.fetchone()
-        cursor.execute("SELECT set_config('work_mem', '256MB', true)")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
 
 
 def _regrouped(using: str, grain: str, *, month: bool = False, dims: bool = True) -> QuerySet:

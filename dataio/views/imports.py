@@ -34,7 +34,6 @@ from dataio.imports import (
     upload_limits,
 )
 from dataio.imports.forms import MappingForm, UploadForm
-from dataio.imports.report import Problem
 from dataio.models import ImportJob
 from people.visibility import is_manager_or_admin
 
@@ -209,55 +208,35 @@ def _mapped(request: HttpRequest) -> tuple[dict, bytes, Mapping] | HttpResponse:
     return state, data, mapping
 
 
-def _run_mapped(request: HttpRequest, *, dry_run: bool) -> tuple[dict, Mapping, ImportReport] | HttpResponse:
-    """Run the pending upload with its mapping, or redirect to the step still missing."""
-    mapped = _mapped(request)
-    if isinstance(mapped, HttpResponse):
-        return mapped
-    state, data, mapping = mapped
-    report = run_import(
+def _run(request: HttpRequest, state: dict, data: bytes, mapping: Mapping, *, dry_run: bool) -> ImportReport:
+    """Run the pending upload with its mapping, as a check (``dry_run``) or for real."""
+    return run_import(
         data, state["filename"], mapping, user=request.user, dry_run=dry_run, limits=upload_limits()
     )
-    return state, mapping, report
 
 
 @login_required
 def import_preview(request: HttpRequest) -> HttpResponse:
-    state = request.session.get(SESSION_KEY)
-    if state and state.get("rows", 0) > settings.CRM_IMPORT_BACKGROUND_ROWS:
-        return _preview_in_background(request)
-    ran = _run_mapped(request, dry_run=True)
-    if isinstance(ran, HttpResponse):
-        return ran
-    state, mapping, report = ran
-    if state.get("rows") != report.rows:
-        state["rows"] = report.rows
-        request.session[SESSION_KEY] = state
-    pending = _pending(request)
-    columns, rows = _preview_rows(state, pending[1], mapping) if pending and report.ok else ([], [])
-    context = {
-        "state": state,
-        "report": report,
-        "preview_columns": columns,
-        "preview_rows": rows,
-        "problems": report.problems[:PROBLEMS_SHOWN],
-        "hidden_problems": max(0, len(report.problems) - PROBLEMS_SHOWN),
-        "kind_label": KIND_LABELS[mapping.kind],
-        "step": 3,
-    }
-    return render(request, "dataio/import_preview.html", context)
-
-
-def _preview_in_background(request: HttpRequest) -> HttpResponse:
-    """The preview of a file of more than CRM_IMPORT_BACKGROUND_ROWS rows: the worker checks it,
-    this page shows the progress, then the result as a preview checked in the request would."""
     mapped = _mapped(request)
     if isinstance(mapped, HttpResponse):
         return mapped
     state, data, mapping = mapped
+    if state.get("rows", 0) > settings.CRM_IMPORT_BACKGROUND_ROWS:
+        return _preview_in_background(request, state, data, mapping)
+    report = _run(request, state, data, mapping, dry_run=True)
+    if state.get("rows") != report.rows:
+        state["rows"] = report.rows
+        request.session[SESSION_KEY] = state
+    return _render_preview(request, state, data, mapping, report=report)
+
+
+def _preview_in_background(request: HttpRequest, state: dict, data: bytes, mapping: Mapping) -> HttpResponse:
+    """The preview of a file of more than CRM_IMPORT_BACKGROUND_ROWS rows: the worker checks it,
+    this page shows the progress, then the result as a preview checked in the request would."""
     job = None
     if state.get("check"):
-        job = ImportJob.objects.filter(pk=state["check"], user=request.user, check_only=True).first()
+        mine = ImportJob.objects.visible_to(request.user).filter(user=request.user, check_only=True)
+        job = mine.filter(pk=state["check"]).first()
     if job is None:
         job = jobs.enqueue(
             request.user,
@@ -269,44 +248,26 @@ def _preview_in_background(request: HttpRequest) -> HttpResponse:
         )
         state["check"] = job.pk
         request.session[SESSION_KEY] = state
-    context = {"state": state, "kind_label": KIND_LABELS[mapping.kind], "step": 3}
     if not job.finished:
-        return render(request, "dataio/import_preview.html", {**context, "checking": job})
-    report = _checked(job)
-    columns, rows = _preview_rows(state, data, mapping) if report.ok else ([], [])
-    context |= {
-        "report": report,
-        "preview_columns": columns,
-        "preview_rows": rows,
-        "problems": report.problems[:PROBLEMS_SHOWN],
-        "hidden_problems": max(0, len(report.problems) - PROBLEMS_SHOWN),
-    }
+        return _render_preview(request, state, data, mapping, checking=job)
+    return _render_preview(request, state, data, mapping, report=jobs.checked_report(job))
+
+
+def _render_preview(
+    request: HttpRequest, state: dict, data: bytes, mapping: Mapping, *, report=None, checking=None
+) -> HttpResponse:
+    """The preview page: a check's progress (``checking``), or its ``report``."""
+    context = {"state": state, "kind_label": KIND_LABELS[mapping.kind], "step": 3, "checking": checking}
+    if report is not None:
+        columns, rows = _preview_rows(state, data, mapping) if report.ok else ([], [])
+        context |= {
+            "report": report,
+            "preview_columns": columns,
+            "preview_rows": rows,
+            "problems": report.problems[:PROBLEMS_SHOWN],
+            "hidden_problems": max(0, len(report.problems) - PROBLEMS_SHOWN),
+        }
     return render(request, "dataio/import_preview.html", context)
-
-
-def _checked(job: ImportJob) -> ImportReport:
-    """A finished check as the report of a preview run in the request (its summary in the
-    language of this request). A check that stopped on an error reports the error."""
-    saved = job.report or {}
-
-    def problems(rows: list) -> list[Problem]:
-        return [Problem(row=row, column=column, reason=reason) for row, column, reason in rows]
-
-    found = problems(job.problems)
-    if job.state != ImportJob.State.DONE and not found:
-        found = [Problem(row=0, column="", reason=job.summary)]
-    return ImportReport(
-        kind=job.kind,
-        rows=saved.get("rows", job.rows_total),
-        created=saved.get("created", 0),
-        updated=saved.get("updated", 0),
-        unchanged=saved.get("unchanged", 0),
-        added=saved.get("added", {}),
-        problems=found,
-        warnings=problems(saved.get("warnings", [])),
-        absent_optional=saved.get("absent_optional", []),
-        dry_run=True,
-    )
 
 
 def _in_background(request: HttpRequest) -> HttpResponse | None:
@@ -333,10 +294,11 @@ def import_commit(request: HttpRequest) -> HttpResponse:
     queued = _in_background(request)
     if queued is not None:
         return queued
-    ran = _run_mapped(request, dry_run=False)
-    if isinstance(ran, HttpResponse):
-        return ran
-    state, _mapping, report = ran
+    mapped = _mapped(request)
+    if isinstance(mapped, HttpResponse):
+        return mapped
+    state, data, mapping = mapped
+    report = _run(request, state, data, mapping, dry_run=False)
     if not report.committed:
         messages.error(request, report.summary())
         return redirect("dataio:import_preview")
